@@ -1,0 +1,66 @@
+# virtio-gpu-rs: a Rust DRM/KMS driver for virtio-gpu, built and tested as an
+# overlay on Linux 7.3. The pipeline, top to bottom:
+#
+#   deps -> source -> overlay -> config -> build -> rootfs -> boot / check
+#
+#   make            everything up to a booted guest and a screenshot of its display
+#   make check      the test suites; last line "N passed, N failed, N skipped"
+#
+# Every step is cached under $(CACHE) and redoes only what changed.
+
+DRIVER ?= rust
+KVM ?= 0
+CACHE ?= $(HOME)/.cache/virtio-gpu-rs
+OUT ?= $(CURDIR)/out
+
+export CACHE OUT DRIVER KVM
+
+ifeq ($(filter $(DRIVER),c rust),)
+$(error DRIVER=$(DRIVER) is not a driver: use DRIVER=c (the C virtio_gpu) or DRIVER=rust (virtio_gpu_rs))
+endif
+ifeq ($(filter $(KVM),0 1),)
+$(error KVM=$(KVM): use KVM=1 to run the guest under KVM, KVM=0 (default) for TCG)
+endif
+
+GUEST = python3 scripts/run-guest.py --driver $(DRIVER) \
+	--stage $(CACHE)/stage --rootfs $(CACHE)/rootfs $(if $(filter 1,$(KVM)),--kvm)
+
+.PHONY: all deps source overlay config kernel rootfs boot check clean distclean help
+
+all: boot
+
+deps:
+	@scripts/deps.sh
+
+source: deps
+	@scripts/source.sh
+
+overlay: source
+	@scripts/overlay.sh
+
+config: overlay
+	@scripts/config.sh
+
+kernel: config
+	@scripts/build.sh
+
+rootfs: deps
+	@scripts/rootfs.sh
+
+boot: kernel rootfs
+	@echo "[boot] booting the guest with DRIVER=$(DRIVER) (console below)"
+	@$(GUEST) --task boot --run-dir $(OUT)/boot-$(DRIVER) --timeout 300 --show-console
+	@cp $(OUT)/boot-$(DRIVER)/boot.png $(OUT)/boot-$(DRIVER).png
+	@echo "[boot] screenshot of the guest display: $(OUT)/boot-$(DRIVER).png"
+
+check: kernel rootfs
+	@scripts/check.sh
+
+clean:
+	rm -rf $(OUT) $(CACHE)/build $(CACHE)/stage
+
+distclean: clean
+	rm -rf $(CACHE)
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Run the test suites against one driver and print the verdict:
+#  - guest checks: the driver module loaded, the kernel log is free of splats;
+#  - IGT: every subtest of igt/testlist.txt, compared with igt/<driver>-*.txt.
+# Ends with the line "N passed, N failed, N skipped"; exit status 1 on any failure.
+. "$(dirname "$0")/lib.sh"
+
+DRIVER=${DRIVER:-rust}
+OUT=${OUT:-$TOP/out}
+expect=$TOP/igt/virtio_gpu_$DRIVER
+run=$OUT/igt-$DRIVER
+mkdir -p "$OUT"
+
+guest_args=()
+[ "${KVM:-0}" = 1 ] && guest_args+=(--kvm)
+
+say "running IGT on the $DRIVER driver ($(grep -cv '^\s*\(#\|$\)' "$TOP/igt/testlist.txt") tests; results: $run/igt-results.txt)"
+guest_rc=0
+python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt --run-dir "$run" \
+	--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" \
+	--testlist "$TOP/igt/testlist.txt" --skips "$expect-skips.txt" \
+	--timeout "${CHECK_TIMEOUT:-5000}" --test-timeout "${IGT_TEST_TIMEOUT:-300}" \
+	--stall $(( ${IGT_TEST_TIMEOUT:-300} + 120 )) "${guest_args[@]}" || guest_rc=$?
+cp "$run/igt-results.txt" "$OUT/igt-$DRIVER.txt" 2>/dev/null || : >"$OUT/igt-$DRIVER.txt"
+
+passed=0 failed=0 skipped=0
+check() { # name, then the command that must succeed
+	local name=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		say "FAIL  $name"
+		failed=$((failed + 1))
+	fi
+}
+module=$([ "$DRIVER" = c ] && echo virtio_gpu || echo virtio_gpu_rs)
+check "guest run completed" test "$guest_rc" = 0
+check "driver module $module loaded" grep -q "^$module " "$run/lsmod.txt"
+splats='(WARNING:|BUG:|Oops|Call Trace|KASAN|UBSAN|kernel BUG|general protection|unreferenced object)'
+if [ -f "$run/dmesg.txt" ] && grep -qE "$splats" "$run/dmesg.txt"; then
+	grep -E -A3 "$splats" "$run/dmesg.txt" | head -n 40 >&2
+fi
+check "kernel log free of splats" bash -c "[ -f '$run/dmesg.txt' ] && ! grep -qE '$splats' '$run/dmesg.txt'"
+
+python3 "$TOP/scripts/igt-verdict.py" "$OUT/igt-$DRIVER.txt" --expect "$expect" \
+	--summary "$run/igt-summary" || true
+read -r p f s <"$run/igt-summary"
+passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+
+say "driver $DRIVER: guest checks and IGT done in $(( $(date +%s) - _t0 ))s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,50 @@
+#!/bin/bash
+# Guest side of a run: set up a minimal system on the read-only root, load the
+# selected virtio-gpu driver, run the task named in /mnt/run/config, power off.
+# Results go to files in /mnt/run (shared with the host), never only to the console.
+set -u
+RUN=/mnt/run
+. "$RUN/config" # DRIVER, MODULE, OTHER_MODULE, TASK, ...
+
+log() { echo "guest: $*" >/dev/kmsg 2>/dev/null || echo "guest: $*"; }
+
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+for d in /tmp /run /var/tmp /var/log /var/cache /root /home; do
+	mount -t tmpfs tmpfs "$d"
+done
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro stage /mnt/stage
+mount --bind /mnt/stage/lib/modules /lib/modules
+export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+hostname vgpu-guest
+
+finish() {
+	dmesg >"$RUN/dmesg.txt" 2>&1
+	echo "$1" >"$RUN/status"
+	sync
+	echo o >/proc/sysrq-trigger
+	sleep 30
+}
+
+log "kernel $(uname -r), driver $DRIVER ($MODULE), task $TASK"
+if ! modprobe "$MODULE" >"$RUN/modprobe.txt" 2>&1; then
+	log "modprobe $MODULE failed: $(cat "$RUN/modprobe.txt")"
+	finish "modprobe-failed"
+fi
+# Give the driver time to probe and the fbdev console to come up.
+for _ in $(seq 50); do
+	[ -e /dev/dri/card0 ] && break
+	sleep 0.1
+done
+lsmod >"$RUN/lsmod.txt"
+ls -l /dev/dri >"$RUN/dri.txt" 2>&1
+
+case "$TASK" in
+boot) . "$RUN/guest/task-boot.sh" ;;
+igt) . "$RUN/guest/task-igt.sh" ;;
+*) log "unknown task $TASK" ;;
+esac
+finish done
