@@ -20,7 +20,7 @@ logged "$CACHE/logs/build.log.install" make -C "$SRC_DIR" O="$BUILD_DIR" \
 	INSTALL_MOD_PATH="$STAGE_DIR.tmp" INSTALL_MOD_STRIP=1 modules_install
 cp "$BUILD_DIR/arch/x86/boot/bzImage" "$STAGE_DIR.tmp/bzImage"
 echo "$krel" >"$STAGE_DIR.tmp/release"
-for m in virtio_gpu virtio_gpu_rs; do
+for m in virtio-gpu virtio_gpu_rs; do # the C module's file name has a dash
 	find "$STAGE_DIR.tmp/lib/modules/$krel" -name "$m.ko*" | grep -q . || die "module $m was not built"
 done
 rm -rf "$STAGE_DIR.old"

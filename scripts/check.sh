@@ -11,6 +11,17 @@ expect=$TOP/igt/virtio_gpu_$DRIVER
 run=$OUT/igt-$DRIVER
 mkdir -p "$OUT"
 
+passed=0 failed=0 skipped=0
+
+# The harness's own tests first: the verdict below is only as good as they are.
+ut_out=$(python3 -m unittest discover -s "$TOP/scripts/tests" 2>&1) && ut_rc=0 || ut_rc=$?
+ut_ran=$(sed -n 's/^Ran \([0-9]*\) test.*/\1/p' <<<"$ut_out")
+ut_bad=$(grep -oE '(failures|errors)=[0-9]+' <<<"$ut_out" | cut -d= -f2 | paste -sd+ | bc)
+[ "$ut_rc" = 0 ] || [ "${ut_bad:-0}" != 0 ] || ut_bad=1
+[ "$ut_rc" = 0 ] || echo "$ut_out" >&2
+say "harness self-tests: ${ut_ran:-0} run, ${ut_bad:-0} failed"
+passed=$((passed + ${ut_ran:-0} - ${ut_bad:-0})) failed=$((failed + ${ut_bad:-0}))
+
 guest_args=()
 [ "${KVM:-0}" = 1 ] && guest_args+=(--kvm)
 
@@ -23,7 +34,6 @@ python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt --run-dir "$ru
 	--stall $(( ${IGT_TEST_TIMEOUT:-300} + 120 )) "${guest_args[@]}" || guest_rc=$?
 cp "$run/igt-results.txt" "$OUT/igt-$DRIVER.txt" 2>/dev/null || : >"$OUT/igt-$DRIVER.txt"
 
-passed=0 failed=0 skipped=0
 check() { # name, then the command that must succeed
 	local name=$1
 	shift

@@ -7,7 +7,7 @@
 PKGS=(
 	igt-gpu-tools igt-gpu-tools-tests libdrm-tests drm-info
 	kmscube weston libgl1-mesa-dri libegl-mesa0 libgbm1 mesa-utils
-	kmod procps strace
+	mount kmod procps strace
 )
 SUITE=sid
 

@@ -85,7 +85,7 @@ class Guest:
             f.write(f"DRIVER={self.args.driver}\nMODULE={module}\nTASK={self.args.task}\n")
             f.write(f"IGT_TEST_TIMEOUT={self.args.test_timeout}\n")
         for src, dst in ((self.args.testlist, "igt-testlist.txt"), (self.args.skips, "igt-skips.txt")):
-            if src:
+            if src and os.path.exists(src):
                 with open(src) as fi, open(os.path.join(self.run, dst), "w") as fo:
                     for line in fi:
                         line = line.strip()

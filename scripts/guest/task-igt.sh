@@ -17,7 +17,7 @@ skipped() {
 	[ -s "$RUN/igt-skips.txt" ] && printf '%s\n' "$1" | grep -qE -x -f "$RUN/igt-skips.txt"
 }
 
-already() { grep -q -F -x -e "$1" < <(cut -d' ' -f1 "$RESULTS"); }
+already() { cut -d' ' -f1 "$RESULTS" | grep -q -F -x -e "$1"; }
 
 result_of() {
 	case "$1" in

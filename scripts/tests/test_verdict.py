@@ -1,0 +1,74 @@
+"""Tests of the IGT verdict: it must catch every kind of difference, or the
+expectation files stop meaning anything. Run: python3 -m unittest discover scripts/tests"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+VERDICT = os.path.join(os.path.dirname(__file__), "..", "igt-verdict.py")
+
+
+class Verdict(unittest.TestCase):
+    def run_verdict(self, results, fails="", flakes="", baseline=""):
+        with tempfile.TemporaryDirectory() as d:
+            prefix = os.path.join(d, "drv")
+            for suffix, text in (("-fails.txt", fails), ("-flakes.txt", flakes),
+                                 ("-results.txt", baseline)):
+                if text:
+                    with open(prefix + suffix, "w") as f:
+                        f.write(text)
+            res = os.path.join(d, "results.txt")
+            with open(res, "w") as f:
+                f.write(results)
+            summary = os.path.join(d, "summary")
+            p = subprocess.run([sys.executable, VERDICT, res, "--expect", prefix, "--summary", summary],
+                               capture_output=True, text=True)
+            with open(summary) as f:
+                counts = tuple(int(x) for x in f.read().split())
+            return p.returncode, p.stdout, counts
+
+    def test_all_pass_or_skip(self):
+        rc, _, counts = self.run_verdict("a@x pass 0.1\na@y skip 0.1\n")
+        self.assertEqual((rc, counts), (0, (1, 0, 1)))
+
+    def test_new_failure(self):
+        rc, out, counts = self.run_verdict("a@x fail 0.1\n")
+        self.assertEqual((rc, counts), (1, (0, 1, 0)))
+        self.assertIn("a@x: Fail", out)
+
+    def test_expected_failure(self):
+        rc, _, counts = self.run_verdict("a@x fail 0.1\n", fails="# c\na@x,Fail\n")
+        self.assertEqual((rc, counts), (0, (0, 0, 1)))
+
+    def test_expected_failure_that_passes(self):
+        rc, out, _ = self.run_verdict("a@x pass 0.1\n", fails="a@x,Fail\n")
+        self.assertEqual(rc, 1)
+        self.assertIn("remove it from the fails file", out)
+
+    def test_failure_of_another_kind(self):
+        rc, out, _ = self.run_verdict("a@x timeout 300\n", fails="a@x,Fail\n")
+        self.assertEqual(rc, 1)
+        self.assertIn("expected Fail, got Timeout", out)
+
+    def test_timeout_and_crash_are_failures(self):
+        rc, _, counts = self.run_verdict("a@x timeout 0\na@y crash 0\n")
+        self.assertEqual((rc, counts), (1, (0, 2, 0)))
+
+    def test_flake_is_not_judged(self):
+        rc, _, counts = self.run_verdict("a@x fail 0.1\n", flakes="a@.*\n")
+        self.assertEqual((rc, counts), (0, (0, 0, 1)))
+
+    def test_baseline_subtest_not_run(self):
+        rc, out, _ = self.run_verdict("a@x pass 0.1\n", baseline="# h\na@x pass\na@y skip\n")
+        self.assertEqual(rc, 1)
+        self.assertIn("a@y: not run", out)
+
+    def test_empty_results_with_baseline(self):
+        rc, _, _ = self.run_verdict("", baseline="a@x pass\n")
+        self.assertEqual(rc, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
