@@ -19,27 +19,27 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them"
 	say "installing Debian packages: ${missing[*]}"
-	logged "$CACHE/logs/apt.log" apt-get update
-	DEBIAN_FRONTEND=noninteractive logged "$CACHE/logs/apt.log" \
+	HINT="is Debian's package registry reachable?" logged "$CACHE/logs/apt.log" apt-get update
+	HINT="is Debian's package registry reachable?" DEBIAN_FRONTEND=noninteractive logged "$CACHE/logs/apt.log" \
 		apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
 command -v rustup >/dev/null || die "rustup not found: install the Rust toolchain (rustup) first"
 if ! rustup component list --installed | grep -q '^rust-src'; then
 	say "adding rustup component rust-src"
-	logged "$CACHE/logs/rustup.log" rustup component add rust-src
+	HINT="rustup needs its registry" logged "$CACHE/logs/rustup.log" rustup component add rust-src
 fi
 
 if [ "$(bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VERSION" ]; then
 	say "building bindgen-cli $BINDGEN_VERSION (about a minute)"
-	logged "$CACHE/logs/bindgen.log" \
+	HINT="is crates.io reachable?" logged "$CACHE/logs/bindgen.log" \
 		cargo install --locked --root "$TOOLS_DIR" --version "$BINDGEN_VERSION" bindgen-cli
 fi
 
 if [ ! -f "$LIBCLANG_PATH/libclang.so" ]; then
 	say "fetching libclang $LIBCLANG_VERSION from PyPI (Debian 12's clang-16 is too old)"
 	rm -rf "$TOOLS_DIR/libclang.tmp"
-	logged "$CACHE/logs/libclang.log" \
+	HINT="is PyPI reachable?" logged "$CACHE/logs/libclang.log" \
 		python3 -m pip install --no-deps --target "$TOOLS_DIR/libclang.tmp" "libclang==$LIBCLANG_VERSION"
 	rm -rf "$TOOLS_DIR/libclang"
 	mv "$TOOLS_DIR/libclang.tmp" "$TOOLS_DIR/libclang"

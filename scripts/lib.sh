@@ -44,14 +44,15 @@ debian_mirror() {
 	printf '%s\n' "${uri%/}"
 }
 
-# Run "$@" with its output in a log; on failure show the log's tail and name the step.
+# Run "$@" with its output in a log; on failure show the log's tail and name the
+# step (and $HINT, when set, says what is the likely cause).
 logged() {
 	local log=$1
 	shift
 	mkdir -p "$(dirname "$log")"
 	if ! "$@" >"$log" 2>&1; then
 		tail -n 40 "$log" >&2
-		die "'$*' failed; full log: $log"
+		die "'$*' failed${HINT:+ ($HINT)}; full log: $log"
 	fi
 }
 

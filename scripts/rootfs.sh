@@ -24,7 +24,7 @@ include=$(
 	IFS=,
 	echo "${PKGS[*]}"
 )
-logged "$CACHE/logs/rootfs.log" mmdebstrap --variant=apt \
+HINT="is Debian's package registry reachable?" logged "$CACHE/logs/rootfs.log" mmdebstrap --variant=apt \
 	--aptopt='Acquire::Check-Valid-Until "false"' \
 	--dpkgopt='path-exclude=/usr/share/doc/*' \
 	--dpkgopt='path-exclude=/usr/share/man/*' \

@@ -104,7 +104,7 @@ class Guest:
             "qemu-system-x86_64", "-nodefaults", "-no-reboot", "-display", "none",
             "-machine", "pc", "-m", str(a.memory), "-smp", str(a.smp),
             "-kernel", os.path.join(a.stage, "bzImage"), "-append", " ".join(append),
-            "-chardev", f"file,id=con,path={self.console}", "-serial", "chardev:con",
+            "-chardev", f"file,id=con,path={self.console},append=on", "-serial", "chardev:con",
             "-qmp", f"unix:{self.run}/qmp.sock,server=on,wait=off",
             "-global", "PIIX4_PM.disable_s3=1", "-global", "PIIX4_PM.disable_s4=1",
             "-device", "virtio-gpu-pci" + "".join("," + o for o in a.gpu_opt),

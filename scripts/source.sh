@@ -29,7 +29,8 @@ apt_private=(
 deb=$(ls "$DL_DIR"/linux-source-"$KVER_MAJOR"_*.deb 2>/dev/null | tail -n 1 || true)
 if [ -z "$deb" ]; then
 	say "fetching the package list of $KSRC_SUITE from $mirror"
-	logged "$CACHE/logs/source.log" apt-get "${apt_private[@]}" update
+	HINT="is Debian's package registry reachable?" logged "$CACHE/logs/source.log" \
+		apt-get "${apt_private[@]}" update
 	say "downloading linux-source-$KVER_MAJOR (about 150 MB)"
 	tmp=$(mktemp -d "$DL_DIR/.dl.XXXXXX")
 	(cd "$tmp" && logged "$CACHE/logs/source.log" \
