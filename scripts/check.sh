@@ -16,11 +16,13 @@ passed=0 failed=0 skipped=0
 # The harness's own tests first: the verdict below is only as good as they are.
 ut_out=$(python3 -m unittest discover -s "$TOP/scripts/tests" 2>&1) && ut_rc=0 || ut_rc=$?
 ut_ran=$(sed -n 's/^Ran \([0-9]*\) test.*/\1/p' <<<"$ut_out")
-ut_bad=$(grep -oE '(failures|errors)=[0-9]+' <<<"$ut_out" | cut -d= -f2 | paste -sd+ | bc)
-[ "$ut_rc" = 0 ] || [ "${ut_bad:-0}" != 0 ] || ut_bad=1
+ut_fail=$(sed -n 's/^FAILED.*failures=\([0-9]*\).*/\1/p' <<<"$ut_out")
+ut_err=$(sed -n 's/^FAILED.*errors=\([0-9]*\).*/\1/p' <<<"$ut_out")
+ut_bad=$(( ${ut_fail:-0} + ${ut_err:-0} ))
+[ "$ut_rc" = 0 ] || [ "$ut_bad" != 0 ] || ut_bad=1
 [ "$ut_rc" = 0 ] || echo "$ut_out" >&2
-say "harness self-tests: ${ut_ran:-0} run, ${ut_bad:-0} failed"
-passed=$((passed + ${ut_ran:-0} - ${ut_bad:-0})) failed=$((failed + ${ut_bad:-0}))
+say "harness self-tests: ${ut_ran:-0} run, $ut_bad failed"
+passed=$((passed + ${ut_ran:-0} - ut_bad)) failed=$((failed + ut_bad))
 
 guest_args=()
 [ "${KVM:-0}" = 1 ] && guest_args+=(--kvm)

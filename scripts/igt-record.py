@@ -22,6 +22,7 @@ def main():
     p.add_argument("results")
     p.add_argument("--expect", required=True, help="path prefix, e.g. igt/virtio_gpu_c")
     p.add_argument("--run-dir", help="the run directory, for the kernel version")
+    p.add_argument("--note", action="append", default=[], help="a comment line for the headers")
     a = p.parse_args()
 
     rows = []
@@ -41,7 +42,8 @@ def main():
     qemu = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
                           text=True).stdout.splitlines()[0]
     header = (f"# Observed {datetime.date.today().isoformat()} with scripts/igt-record.py:\n"
-              f"# Linux {kernel}, {qemu}, TCG, IGT from Debian sid (igt-gpu-tools-tests)\n")
+              f"# Linux {kernel}, {qemu}, TCG, IGT from Debian sid (igt-gpu-tools-tests)\n"
+              + "".join(f"# {n}\n" for n in a.note))
     counts = {}
     for _, r in rows:
         counts[r] = counts.get(r, 0) + 1

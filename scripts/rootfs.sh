@@ -11,7 +11,8 @@ PKGS=(
 )
 SUITE=sid
 
-want=$(hash_files "$0" "$TOP/scripts/vgpu-init")
+# Rebuilt when the package list, the suite or the init changes.
+want=$( (echo "$SUITE ${PKGS[*]}"; cat "$TOP/scripts/vgpu-init") | sha256sum | cut -c1-16)
 if [ -f "$ROOTFS_DIR/.complete" ] && [ "$(cat "$ROOTFS_DIR/.complete")" = "$want" ]; then
 	say "guest root filesystem up to date"
 	exit 0
