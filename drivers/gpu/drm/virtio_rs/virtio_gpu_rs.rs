@@ -2,31 +2,16 @@
 
 //! DRM driver for the virtio-gpu device, in Rust.
 //!
-//! This is the module skeleton: it proves that the Rust build, module loading and
-//! the test harness work end to end. The device is not driven yet; the virtio
-//! bus abstraction and the driver core come next.
+//! The driver binds to virtio-gpu devices, negotiates the same features as the C driver and
+//! reads the device's configuration. The virtqueues, the command layer and the DRM device
+//! come next.
 
-use kernel::prelude::*;
+mod device;
 
-module! {
-    type: VirtioGpuModule,
+kernel::module_virtio_driver! {
+    type: device::VirtioGpuDriver,
     name: "virtio_gpu_rs",
     authors: ["The virtio-gpu-rs authors"],
     description: "Virtio GPU driver (Rust)",
     license: "GPL",
-}
-
-struct VirtioGpuModule;
-
-impl kernel::Module for VirtioGpuModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        pr_info!("virtio-gpu driver skeleton loaded\n");
-        Ok(VirtioGpuModule)
-    }
-}
-
-impl Drop for VirtioGpuModule {
-    fn drop(&mut self) {
-        pr_info!("virtio-gpu driver skeleton unloaded\n");
-    }
 }

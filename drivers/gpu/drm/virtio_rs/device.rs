@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Binding to the virtio device: feature negotiation and configuration space.
+
+use core::mem::offset_of;
+use kernel::{
+    device::Core,
+    fmt,
+    prelude::*,
+    uapi,
+    virtio, //
+};
+
+/// The most scanouts the driver drives, as the C driver (`VIRTIO_GPU_MAX_SCANOUTS`).
+const MAX_SCANOUTS: u32 = 16;
+
+/// Device feature bits the driver offers, with the names used in the kernel log.
+const FEATURES: [(u32, &str); 6] = [
+    (uapi::VIRTIO_GPU_F_VIRGL, "virgl"),
+    (uapi::VIRTIO_GPU_F_EDID, "edid"),
+    (uapi::VIRTIO_GPU_F_RESOURCE_UUID, "resource_uuid"),
+    (uapi::VIRTIO_GPU_F_RESOURCE_BLOB, "resource_blob"),
+    (uapi::VIRTIO_GPU_F_CONTEXT_INIT, "context_init"),
+    (uapi::VIRTIO_GPU_F_BLOB_ALIGNMENT, "blob_alignment"),
+];
+
+const FEATURE_BITS: [u32; FEATURES.len()] = {
+    let mut bits = [0; FEATURES.len()];
+    let mut i = 0;
+    while i < FEATURES.len() {
+        bits[i] = FEATURES[i].0;
+        i += 1;
+    }
+    bits
+};
+
+kernel::virtio_device_table!(VIRTIO_TABLE, [virtio::DeviceId::new(uapi::VIRTIO_ID_GPU)]);
+
+/// The virtio-gpu driver.
+pub(crate) struct VirtioGpuDriver;
+
+/// Per-device state.
+#[expect(dead_code, reason = "read by the command layer and KMS, which come next")]
+pub(crate) struct VirtioGpu {
+    /// Scanouts (heads) the device reports, capped at [`MAX_SCANOUTS`].
+    pub(crate) num_scanouts: u32,
+    /// Capability sets the device reports (3D only).
+    pub(crate) num_capsets: u32,
+}
+
+/// The negotiated features, formatted as the C driver logs them ("+edid -virgl ...").
+struct Features<'a>(&'a virtio::Device);
+
+impl fmt::Display for Features<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (bit, name)) in FEATURES.iter().enumerate() {
+            let sign = if self.0.has_feature(*bit) { '+' } else { '-' };
+            let sep = if i == 0 { "" } else { " " };
+            write!(f, "{sep}{sign}{name}")?;
+        }
+        Ok(())
+    }
+}
+
+impl VirtioGpuDriver {
+    fn init(vdev: &virtio::Device<Core<'_>>) -> Result<VirtioGpu> {
+        if !vdev.has_feature(uapi::VIRTIO_F_VERSION_1) {
+            dev_err!(vdev, "the device does not support virtio 1.0\n");
+            return Err(ENODEV);
+        }
+        dev_info!(vdev, "features: {}\n", Features(vdev));
+
+        let config = vdev.config::<uapi::virtio_gpu_config>();
+        let scanouts = config.read::<u32>(offset_of!(uapi::virtio_gpu_config, num_scanouts))?;
+        let num_capsets = config.read::<u32>(offset_of!(uapi::virtio_gpu_config, num_capsets))?;
+        let num_scanouts = scanouts.min(MAX_SCANOUTS);
+        dev_info!(
+            vdev,
+            "scanouts: {num_scanouts} (device: {scanouts}), capsets: {num_capsets}\n"
+        );
+
+        Ok(VirtioGpu {
+            num_scanouts,
+            num_capsets,
+        })
+    }
+}
+
+impl virtio::Driver for VirtioGpuDriver {
+    type Data<'bound> = VirtioGpu;
+
+    const ID_TABLE: virtio::IdTable = &VIRTIO_TABLE;
+    const FEATURES: &'static [u32] = &FEATURE_BITS;
+
+    fn probe<'bound>(
+        vdev: &'bound virtio::Device<Core<'_>>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        Self::init(vdev)
+    }
+}

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Abstractions for the virtio bus.
+//!
+//! A virtio driver implements [`Driver`] and registers with [`module_virtio_driver!`]. The
+//! virtio core negotiates features before the driver's probe runs: the driver names the
+//! device-specific feature bits it understands in [`Driver::FEATURES`], and the transport
+//! feature bits (such as `VIRTIO_F_VERSION_1`) are negotiated by the core on its own.
+//!
+//! C header: [`include/linux/virtio.h`](srctree/include/linux/virtio.h)
+
+use crate::{
+    bindings,
+    device,
+    device_id::RawDeviceId,
+    driver,
+    error::{
+        from_result,
+        to_result, //
+    },
+    prelude::*,
+    str::CStr,
+    types::Opaque,
+    ThisModule, //
+};
+use core::{
+    marker::PhantomData,
+    mem::{
+        offset_of,
+        size_of, //
+    },
+    ptr::addr_of_mut,
+};
+
+/// An adapter for the registration of virtio drivers.
+pub struct Adapter<T: Driver>(T);
+
+// SAFETY:
+// - `bindings::virtio_driver` is a C type declared as `repr(C)`.
+// - `T::Data` is the type of the driver's device private data.
+// - `struct virtio_driver` embeds a `struct device_driver`.
+// - `DEVICE_DRIVER_OFFSET` is the byte offset of that embedded `struct device_driver`.
+unsafe impl<T: Driver> driver::DriverLayout for Adapter<T> {
+    type DriverType = bindings::virtio_driver;
+    type DriverData<'bound> = T::Data<'bound>;
+    const DEVICE_DRIVER_OFFSET: usize = offset_of!(Self::DriverType, driver);
+}
+
+// SAFETY: `unregister` is only called for a `virtio_driver` that `register` registered
+// successfully, which is what `unregister_virtio_driver()` requires.
+unsafe impl<T: Driver> driver::RegistrationOps for Adapter<T> {
+    unsafe fn register(
+        vdrv: &Opaque<Self::DriverType>,
+        name: &'static CStr,
+        module: &'static ThisModule,
+    ) -> Result {
+        let features = T::FEATURES;
+        let feature_count = u32::try_from(features.len())?;
+
+        // SAFETY: The driver is being initialized and is not registered yet, so nothing else
+        // accesses its fields. `T::ID_TABLE` and `T::FEATURES` are `'static`, so the pointers
+        // stored here stay valid for as long as the driver is registered.
+        unsafe {
+            let vdrv = vdrv.get();
+            (*vdrv).driver.name = name.as_char_ptr();
+            (*vdrv).id_table = T::ID_TABLE.as_ptr();
+            (*vdrv).feature_table = features.as_ptr();
+            (*vdrv).feature_table_size = feature_count;
+            (*vdrv).probe = Some(Self::probe_callback);
+            (*vdrv).remove = Some(Self::remove_callback);
+        }
+
+        // SAFETY: `vdrv` is a valid, initialized `struct virtio_driver`.
+        to_result(unsafe { bindings::__register_virtio_driver(vdrv.get(), module.as_ptr()) })
+    }
+
+    unsafe fn unregister(vdrv: &Opaque<Self::DriverType>) {
+        // SAFETY: By the safety requirements of this function, `vdrv` was registered.
+        unsafe { bindings::unregister_virtio_driver(vdrv.get()) }
+    }
+}
+
+impl<T: Driver> Adapter<T> {
+    extern "C" fn probe_callback(vdev: *mut bindings::virtio_device) -> c_int {
+        // SAFETY: The virtio core only calls probe with a valid `struct virtio_device`, which
+        // stays valid until the call returns.
+        //
+        // INVARIANT: `vdev` is valid for the duration of `probe_callback()`.
+        let vdev = unsafe { &*vdev.cast::<Device<device::CoreInternal<'_>>>() };
+
+        from_result(|| {
+            let data = T::probe(vdev);
+
+            vdev.as_ref().set_drvdata(data)?;
+            Ok(0)
+        })
+    }
+
+    extern "C" fn remove_callback(vdev: *mut bindings::virtio_device) {
+        // SAFETY: The virtio core only calls remove with a valid `struct virtio_device`, which
+        // stays valid until the call returns.
+        //
+        // INVARIANT: `vdev` is valid for the duration of `remove_callback()`.
+        let vdev = unsafe { &*vdev.cast::<Device<device::CoreInternal<'_>>>() };
+
+        // SAFETY: The virtio core only calls remove after a successful probe, and a successful
+        // probe stored a `Pin<KBox<T::Data<'_>>>` with `set_drvdata()`.
+        let data = unsafe { vdev.as_ref().drvdata_borrow::<T::Data<'_>>() };
+
+        T::unbind(vdev, data);
+
+        // The virtio core requires the device to be reset when remove returns. Resetting it
+        // here, before the driver's data is dropped, also means that the device no longer uses
+        // any buffer that the data owns.
+        //
+        // SAFETY: `vdev.as_raw()` is a valid `struct virtio_device`.
+        unsafe { bindings::virtio_reset_device(vdev.as_raw()) };
+    }
+}
+
+/// Declares a kernel module that exposes a single virtio driver.
+///
+/// # Examples
+///
+/// ```ignore
+/// kernel::module_virtio_driver! {
+///     type: MyDriver,
+///     name: "Module name",
+///     authors: ["Author name"],
+///     description: "Description",
+///     license: "GPL v2",
+/// }
+/// ```
+#[macro_export]
+macro_rules! module_virtio_driver {
+    ($($f:tt)*) => {
+        $crate::module_driver!(<T>, $crate::virtio::Adapter<T>, { $($f)* });
+    };
+}
+
+/// A virtio device ID ([`struct virtio_device_id`]).
+///
+/// [`struct virtio_device_id`]: srctree/include/linux/device-id/virtio.h
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub struct DeviceId(bindings::virtio_device_id);
+
+impl DeviceId {
+    /// Matches devices of type `device` from any vendor.
+    ///
+    /// Device types are listed in `include/uapi/linux/virtio_ids.h`. The type must not be zero:
+    /// a zero entry ends the table.
+    pub const fn new(device: u32) -> Self {
+        assert!(device != 0, "virtio device type 0 ends an ID table");
+        Self(bindings::virtio_device_id {
+            device,
+            vendor: bindings::VIRTIO_DEV_ANY_ID,
+        })
+    }
+}
+
+// SAFETY: `DeviceId` is a `#[repr(transparent)]` wrapper of `virtio_device_id` and adds no
+// invariant, so it can be transmuted to `RawType`.
+unsafe impl RawDeviceId for DeviceId {
+    type RawType = bindings::virtio_device_id;
+}
+
+/// `IdTable` type for virtio. `struct virtio_device_id` has no room for per-entry driver data.
+pub type IdTable = &'static dyn kernel::device_id::IdTable<DeviceId, ()>;
+
+/// Creates a virtio `IdTable` with its alias for modpost.
+///
+/// # Examples
+///
+/// ```ignore
+/// kernel::virtio_device_table!(VIRTIO_TABLE, [virtio::DeviceId::new(uapi::VIRTIO_ID_GPU)]);
+/// ```
+#[macro_export]
+macro_rules! virtio_device_table {
+    ($table_name:ident, [$($id:expr),* $(,)?]) => {
+        $crate::module_device_table!(
+            "virtio", $crate::virtio::DeviceId, $table_name, @none, [$($id),*]
+        );
+    };
+}
+
+/// The virtio driver trait.
+///
+/// The virtio core calls [`Driver::probe`] once the device's features are negotiated; from then
+/// on they do not change. [`Driver::unbind`] is called before the device is reset on removal,
+/// and the driver's data is dropped after the reset.
+pub trait Driver {
+    /// The type of the driver's bus device private data.
+    type Data<'bound>: Send + 'bound;
+
+    /// The table of device ids supported by the driver.
+    const ID_TABLE: IdTable;
+
+    /// The device-specific feature bits the driver understands.
+    ///
+    /// Only these are offered to the device (along with the transport feature bits, which the
+    /// core handles); [`Device::has_feature`] tells which of them the device accepted.
+    const FEATURES: &'static [u32];
+
+    /// Virtio driver probe.
+    ///
+    /// Called when a device of a matching type is found, after feature negotiation.
+    fn probe<'bound>(
+        dev: &'bound Device<device::Core<'_>>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound;
+
+    /// Virtio driver unbind.
+    ///
+    /// Called before the device is reset on removal. Implementing this callback is optional;
+    /// release resources in `Drop` of the driver's data instead where possible.
+    fn unbind<'bound>(dev: &'bound Device<device::Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        let _ = (dev, this);
+    }
+}
+
+/// The number of feature bits a `struct virtio_device` tracks (`VIRTIO_FEATURES_BITS`).
+const FEATURE_BITS: u32 = 128;
+
+/// A virtio device ([`struct virtio_device`]).
+///
+/// # Invariants
+///
+/// A [`Device`] instance represents a valid `struct virtio_device` created by the C portion of
+/// the kernel (a virtio transport such as virtio-pci).
+///
+/// [`struct virtio_device`]: srctree/include/linux/virtio.h
+#[repr(transparent)]
+pub struct Device<Ctx: device::DeviceContext = device::Normal>(
+    Opaque<bindings::virtio_device>,
+    PhantomData<Ctx>,
+);
+
+impl<Ctx: device::DeviceContext> Device<Ctx> {
+    #[inline]
+    fn as_raw(&self) -> *mut bindings::virtio_device {
+        self.0.get()
+    }
+}
+
+impl Device {
+    /// Returns the device type (`VIRTIO_ID_*`).
+    #[inline]
+    pub fn device_id(&self) -> u32 {
+        // SAFETY: By the type invariant `self.as_raw()` is a valid `struct virtio_device`, and
+        // its id is set by the transport before the device is registered.
+        unsafe { (*self.as_raw()).id.device }
+    }
+
+    /// Returns the vendor ID reported by the transport.
+    #[inline]
+    pub fn vendor_id(&self) -> u32 {
+        // SAFETY: As for `device_id()`.
+        unsafe { (*self.as_raw()).id.vendor }
+    }
+
+    /// Returns whether feature bit `bit` was negotiated with the device.
+    ///
+    /// Bits beyond those the virtio core tracks are never negotiated.
+    pub fn has_feature(&self, bit: u32) -> bool {
+        if bit >= FEATURE_BITS {
+            return false;
+        }
+        // SAFETY: `self.as_raw()` is a valid `struct virtio_device` and `bit` is in range.
+        // Unlike `virtio_has_feature()`, this does not require the bit to be in the driver's
+        // feature table: bits the driver did not offer are simply not set.
+        unsafe { bindings::__virtio_test_bit(self.as_raw(), bit) }
+    }
+}
+
+impl Device<device::Bound> {
+    /// Returns the device-specific configuration space, read through the layout `C`.
+    ///
+    /// `C` is the device type's configuration structure, such as
+    /// `uapi::virtio_gpu_config`. It must not be larger than the configuration space the device
+    /// implements.
+    pub fn config<C>(&self) -> Config<'_, C> {
+        Config {
+            dev: self,
+            _layout: PhantomData,
+        }
+    }
+}
+
+/// The configuration space of a bound virtio device, laid out as `C`.
+///
+/// Accesses are bounds- and alignment-checked against `C`, and values are converted from the
+/// device's byte order. Accesses may sleep.
+pub struct Config<'a, C> {
+    dev: &'a Device<device::Bound>,
+    _layout: PhantomData<C>,
+}
+
+impl<C> Config<'_, C> {
+    fn check<T>(offset: usize) -> Result<c_uint> {
+        let end = offset.checked_add(size_of::<T>()).ok_or(EINVAL)?;
+        if end > size_of::<C>() || offset % size_of::<T>() != 0 {
+            return Err(EINVAL);
+        }
+        Ok(c_uint::try_from(offset)?)
+    }
+
+    /// Reads the field of type `T` at byte `offset` (see [`core::mem::offset_of`]).
+    pub fn read<T: ConfigValue>(&self, offset: usize) -> Result<T> {
+        let offset = Self::check::<T>(offset)?;
+        // SAFETY: `self.dev.as_raw()` is a valid `struct virtio_device` that is bound to a
+        // driver, so its transport's configuration accessors are set up.
+        Ok(unsafe { T::read(self.dev.as_raw(), offset) })
+    }
+
+    /// Writes the 32-bit field at byte `offset`.
+    pub fn write32(&self, offset: usize, value: u32) -> Result {
+        let offset = Self::check::<u32>(offset)?;
+        // SAFETY: As in `read()`.
+        unsafe { bindings::virtio_cwrite32(self.dev.as_raw(), offset, value) };
+        Ok(())
+    }
+}
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// A value that can be read from a virtio configuration space in a single access.
+///
+/// Implemented for `u8`, `u16`, `u32` and `u64`: the only widths the transports accept.
+pub trait ConfigValue: Sized + private::Sealed {
+    /// Reads a value of this width at `offset`.
+    ///
+    /// # Safety
+    ///
+    /// `vdev` must be a valid, bound `struct virtio_device`, and `offset` must be within its
+    /// configuration space and aligned for `Self`.
+    #[doc(hidden)]
+    unsafe fn read(vdev: *mut bindings::virtio_device, offset: c_uint) -> Self;
+}
+
+macro_rules! impl_config_value {
+    ($($ty:ty => $read:ident),* $(,)?) => {$(
+        impl private::Sealed for $ty {}
+
+        impl ConfigValue for $ty {
+            unsafe fn read(vdev: *mut bindings::virtio_device, offset: c_uint) -> Self {
+                // SAFETY: Guaranteed by the safety requirements of this function.
+                unsafe { bindings::$read(vdev, offset) }
+            }
+        }
+    )*};
+}
+
+impl_config_value!(u8 => virtio_cread8, u16 => virtio_cread16, u32 => virtio_cread32,
+                   u64 => virtio_cread64);
+
+// SAFETY: `virtio::Device` is a transparent wrapper of `struct virtio_device`, and `OFFSET` is
+// the offset of its embedded `struct device`.
+unsafe impl<Ctx: device::DeviceContext> device::AsBusDevice<Ctx> for Device<Ctx> {
+    const OFFSET: usize = offset_of!(bindings::virtio_device, dev);
+}
+
+// SAFETY: `Device` is a transparent wrapper of a type that doesn't depend on `Device`'s generic
+// argument.
+kernel::impl_device_context_deref!(unsafe { Device });
+kernel::impl_device_context_into_aref!(Device);
+
+// SAFETY: Instances of `Device` are always reference-counted through their embedded
+// `struct device`.
+unsafe impl crate::sync::aref::AlwaysRefCounted for Device {
+    #[inline]
+    fn inc_ref(&self) {
+        // SAFETY: The existence of a shared reference guarantees that the refcount is non-zero.
+        unsafe { bindings::get_device(addr_of_mut!((*self.as_raw()).dev)) };
+    }
+
+    #[inline]
+    unsafe fn dec_ref(obj: core::ptr::NonNull<Self>) {
+        let vdev: *mut bindings::virtio_device = obj.cast().as_ptr();
+        // SAFETY: The safety requirements guarantee that the refcount is non-zero, so `vdev` is
+        // still a valid `struct virtio_device`.
+        unsafe { bindings::put_device(addr_of_mut!((*vdev).dev)) }
+    }
+}
+
+impl<Ctx: device::DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
+    fn as_ref(&self) -> &device::Device<Ctx> {
+        // SAFETY: By the type invariant of `Self`, `self.as_raw()` is a valid
+        // `struct virtio_device`.
+        let dev = unsafe { addr_of_mut!((*self.as_raw()).dev) };
+
+        // SAFETY: `dev` points to a valid `struct device`.
+        unsafe { device::Device::from_raw(dev) }
+    }
+}
+
+// SAFETY: A `Device` is always reference-counted and can be released from any thread.
+unsafe impl Send for Device {}
+
+// SAFETY: The methods of `Device` (`Device<Normal>`) only read fields that do not change while
+// the device exists, so it can be shared among threads.
+unsafe impl Sync for Device {}
+
+// SAFETY: The configuration accessors of `Device<Bound>` go through the transport, which
+// serializes them itself; `Bound` is a zero-sized marker that does not affect thread safety.
+unsafe impl Sync for Device<device::Bound> {}
