@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run the test suites against one driver and print the verdict:
-#  - guest checks: the driver module loaded, the kernel log is free of splats;
+#  - guest checks: the driver module loaded; 20 sysfs unbind/bind and 20 module
+#    unload/reload cycles leave the driver bound; the kernel log holds no
+#    unexpected splat;
 #  - IGT: every subtest of igt/testlist.txt, compared with igt/<driver>-*.txt.
 # Ends with the line "N passed, N failed, N skipped"; exit status 1 on any failure.
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +53,10 @@ check "guest run completed" test "$guest_rc" = 0
 check "driver module $module loaded" grep -q "^$module " "$run/lsmod.txt"
 # The console log holds every boot of the run (a hung test costs a reboot), so
 # it is the one to search; dmesg.txt only has the last boot.
+# Unbind/bind and unload/reload cycles, run by the guest after IGT.
+while read -r name result detail; do
+	check "lifecycle: $name ($detail)" test "$result" = pass
+done < <(cat "$run/lifecycle.txt" 2>/dev/null || echo "lifecycle fail no-results-from-the-guest")
 check "kernel log holds no unexpected splat" \
 	python3 "$TOP/scripts/kernel-log-check.py" "$run/console.log" --expect "$expect-kernel-splats.txt"
 

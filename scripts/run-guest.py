@@ -21,6 +21,8 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULES = {"c": ("virtio_gpu", "virtio_gpu_rs"), "rust": ("virtio_gpu_rs", "virtio_gpu")}
+# The name each driver registers on the virtio bus (/sys/bus/virtio/drivers/NAME).
+VIRTIO_DRIVERS = {"c": "virtio_gpu", "rust": "virtio_gpu_rs"}
 
 
 def say(msg):
@@ -83,6 +85,7 @@ class Guest:
         module, _ = MODULES[self.args.driver]
         with open(os.path.join(self.run, "config"), "w") as f:
             f.write(f"DRIVER={self.args.driver}\nMODULE={module}\nTASK={self.args.task}\n")
+            f.write(f"VIRTIO_DRIVER={VIRTIO_DRIVERS[self.args.driver]}\n")
             f.write(f"IGT_TEST_TIMEOUT={self.args.test_timeout}\n")
         for src, dst in ((self.args.testlist, "igt-testlist.txt"), (self.args.skips, "igt-skips.txt")):
             if src and os.path.exists(src):

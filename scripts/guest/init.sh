@@ -47,7 +47,10 @@ ls -l /dev/dri >"$RUN/dri.txt" 2>&1
 
 case "$TASK" in
 boot) . "$RUN/guest/task-boot.sh" ;;
-igt) . "$RUN/guest/task-igt.sh" ;;
+igt)
+	. "$RUN/guest/task-igt.sh"
+	. "$RUN/guest/task-lifecycle.sh"
+	;;
 *) log "unknown task $TASK" ;;
 esac
 finish done
