@@ -45,4 +45,24 @@ __rust_helper void rust_helper_virtio_cwrite32(struct virtio_device *vdev,
 	virtio_cwrite32(vdev, offset, val);
 }
 
+__rust_helper int rust_helper_virtio_find_vqs(struct virtio_device *vdev,
+					     unsigned int nvqs,
+					     struct virtqueue *vqs[],
+					     struct virtqueue_info vqs_info[],
+					     struct irq_affinity *desc)
+{
+	return virtio_find_vqs(vdev, nvqs, vqs, vqs_info, desc);
+}
+
+/* The inverse of virtio_find_vqs(), which C drivers call through the config ops. */
+__rust_helper void rust_helper_virtio_del_vqs(struct virtio_device *vdev)
+{
+	vdev->config->del_vqs(vdev);
+}
+
+__rust_helper void rust_helper_virtio_device_ready(struct virtio_device *vdev)
+{
+	virtio_device_ready(vdev);
+}
+
 #endif /* CONFIG_VIRTIO */

@@ -32,6 +32,13 @@ use core::{
     ptr::addr_of_mut,
 };
 
+mod virtqueue;
+
+pub use self::virtqueue::{
+    Request,
+    Virtqueues, //
+};
+
 /// An adapter for the registration of virtio drivers.
 pub struct Adapter<T: Driver>(T);
 

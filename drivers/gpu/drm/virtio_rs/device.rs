@@ -2,6 +2,7 @@
 
 //! Binding to the virtio device: feature negotiation and configuration space.
 
+use crate::commands;
 use core::mem::offset_of;
 use kernel::{
     device::Core,
@@ -12,7 +13,7 @@ use kernel::{
 };
 
 /// The most scanouts the driver drives, as the C driver (`VIRTIO_GPU_MAX_SCANOUTS`).
-const MAX_SCANOUTS: u32 = 16;
+const MAX_SCANOUTS: u32 = commands::MAX_SCANOUTS as u32;
 
 /// Device feature bits the driver offers, with the names used in the kernel log.
 const FEATURES: [(u32, &str); 6] = [
@@ -40,13 +41,20 @@ kernel::virtio_device_table!(VIRTIO_TABLE, [virtio::DeviceId::new(uapi::VIRTIO_I
 pub(crate) struct VirtioGpuDriver;
 
 /// Per-device state.
-#[expect(dead_code, reason = "read by the command layer and KMS, which come next")]
-pub(crate) struct VirtioGpu {
+#[expect(dead_code, reason = "read by KMS, which comes next")]
+pub(crate) struct VirtioGpu<'a> {
+    /// The control queue (0) and the cursor queue (1).
+    queues: virtio::Virtqueues<'a, 2>,
     /// Scanouts (heads) the device reports, capped at [`MAX_SCANOUTS`].
     pub(crate) num_scanouts: u32,
     /// Capability sets the device reports (3D only).
     pub(crate) num_capsets: u32,
+    /// The scanouts' geometry, as the device last reported it.
+    pub(crate) modes: [commands::DisplayMode; commands::MAX_SCANOUTS],
 }
+
+/// Index of the control queue.
+const CONTROL_QUEUE: usize = 0;
 
 /// The negotiated features, formatted as the C driver logs them ("+edid -virgl ...").
 struct Features<'a>(&'a virtio::Device);
@@ -63,7 +71,7 @@ impl fmt::Display for Features<'_> {
 }
 
 impl VirtioGpuDriver {
-    fn init(vdev: &virtio::Device<Core<'_>>) -> Result<VirtioGpu> {
+    fn init<'a>(vdev: &'a virtio::Device<Core<'_>>) -> Result<VirtioGpu<'a>> {
         if !vdev.has_feature(uapi::VIRTIO_F_VERSION_1) {
             dev_err!(vdev, "the device does not support virtio 1.0\n");
             return Err(ENODEV);
@@ -79,15 +87,37 @@ impl VirtioGpuDriver {
             "scanouts: {num_scanouts} (device: {scanouts}), capsets: {num_capsets}\n"
         );
 
+        let queues = vdev.find_vqs([c"control", c"cursor"])?;
+
+        let request = virtio::Request::new(
+            commands::encode_hdr(commands::CMD_GET_DISPLAY_INFO)?,
+            commands::DISPLAY_INFO_SIZE,
+        )?;
+        queues.submit(CONTROL_QUEUE, &request)?;
+        let modes = commands::decode_display_info(request.wait()?, num_scanouts as usize)?;
+        for (i, mode) in modes.iter().enumerate().take(num_scanouts as usize) {
+            dev_info!(
+                vdev,
+                "scanout {i}: {}x{}+{}+{} {}\n",
+                mode.width,
+                mode.height,
+                mode.x,
+                mode.y,
+                if mode.enabled { "enabled" } else { "disabled" }
+            );
+        }
+
         Ok(VirtioGpu {
+            queues,
             num_scanouts,
             num_capsets,
+            modes,
         })
     }
 }
 
 impl virtio::Driver for VirtioGpuDriver {
-    type Data<'bound> = VirtioGpu;
+    type Data<'bound> = VirtioGpu<'bound>;
 
     const ID_TABLE: virtio::IdTable = &VIRTIO_TABLE;
     const FEATURES: &'static [u32] = &FEATURE_BITS;

@@ -2,10 +2,11 @@
 
 //! DRM driver for the virtio-gpu device, in Rust.
 //!
-//! The driver binds to virtio-gpu devices, negotiates the same features as the C driver and
-//! reads the device's configuration. The virtqueues, the command layer and the DRM device
-//! come next.
+//! The driver binds to virtio-gpu devices, negotiates the same features as the C driver,
+//! reads the device's configuration, creates the control and cursor queues and asks the
+//! device for its display layout. The DRM device and KMS come next.
 
+mod commands;
 mod device;
 
 kernel::module_virtio_driver! {
