@@ -34,35 +34,27 @@ if [ -z "$vdev" ]; then
 fi
 
 n=${LIFECYCLE_CYCLES:-20}
-echo "[vgpu] lifecycle@sysfs-rebind" >/dev/kmsg
-ok=1
-for i in $(seq "$n"); do
-	if ! echo "$vdev" >"$drv_dir/unbind" || [ -e "$drv_dir/$vdev" ]; then
-		lc_result sysfs-rebind fail "cycle $i: unbind of $vdev failed"
-		ok=0
-		break
-	fi
-	if ! echo "$vdev" >"$drv_dir/bind" || ! wait_bound "$vdev"; then
-		lc_result sysfs-rebind fail "cycle $i: $vdev did not bind again"
-		ok=0
-		break
-	fi
-done
-[ "$ok" = 1 ] && lc_result sysfs-rebind pass "$n unbind/bind cycles of $vdev"
 
-echo "[vgpu] lifecycle@module-reload" >/dev/kmsg
-ok=1
-for i in $(seq "$n"); do
-	if ! out=$(modprobe -r "$MODULE" 2>&1); then
-		lc_result module-reload fail "cycle $i: modprobe -r $MODULE: $out"
-		ok=0
-		break
-	fi
-	if ! out=$(modprobe "$MODULE" 2>&1) || ! wait_bound "$vdev"; then
-		lc_result module-reload fail "cycle $i: $MODULE did not bind $vdev again ${out}"
-		ok=0
-		break
-	fi
-done
-[ "$ok" = 1 ] && lc_result module-reload pass "$n unload/load cycles of $MODULE"
+# run_cycles NAME WHAT UNDO REDO: $n times, UNDO must make the driver let go of
+# $vdev and REDO must make it bind $vdev again.
+run_cycles() {
+	local name=$1 what=$2 undo=$3 redo=$4 i out
+	echo "[vgpu] lifecycle@$name" >/dev/kmsg
+	for i in $(seq "$n"); do
+		if ! out=$($undo 2>&1) || [ -e "$drv_dir/$vdev" ]; then
+			lc_result "$name" fail "cycle $i: '$undo' failed or left $vdev bound $out"
+			return
+		fi
+		if ! out=$($redo 2>&1) || ! wait_bound "$vdev"; then
+			lc_result "$name" fail "cycle $i: '$redo' did not bind $vdev again $out"
+			return
+		fi
+	done
+	lc_result "$name" pass "$n $what cycles"
+}
+unbind_dev() { echo "$vdev" >"$drv_dir/unbind"; }
+bind_dev() { echo "$vdev" >"$drv_dir/bind"; }
+
+run_cycles sysfs-rebind "unbind/bind of $vdev" unbind_dev bind_dev
+run_cycles module-reload "unload/load of $MODULE" "modprobe -r $MODULE" "modprobe $MODULE"
 echo "[vgpu] lifecycle@done" >/dev/kmsg

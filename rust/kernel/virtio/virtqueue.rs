@@ -25,11 +25,11 @@ use crate::{
         Arc,
         Completion,
         SpinLockIrq, //
-    },
+    }, //
 };
 use core::{
     cell::UnsafeCell,
-    ptr,
+    ptr, //
 };
 
 /// A request: a buffer the device reads, and a buffer the device writes its answer into.
@@ -144,10 +144,7 @@ impl<'a> Device<device::Core<'a>> {
     ///
     /// A device has one set of queues: a second call, while the first set exists, fails with
     /// [`EBUSY`]. Requests can be submitted as soon as this returns.
-    pub fn find_vqs<const N: usize>(
-        &self,
-        names: [&'static CStr; N],
-    ) -> Result<Virtqueues<'_, N>> {
+    pub fn find_vqs<const N: usize>(&self, names: [&'static CStr; N]) -> Result<Virtqueues<'_, N>> {
         let vdev = self.as_raw();
         // SAFETY: `vdev` is a valid `struct virtio_device` and `priv` is the driver's to use;
         // the bus abstraction reserves it for the queues.

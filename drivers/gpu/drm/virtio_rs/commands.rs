@@ -92,7 +92,11 @@ pub(crate) fn decode_display_info(
 ) -> Result<[DisplayMode; MAX_SCANOUTS]> {
     check_response(resp, RESP_OK_DISPLAY_INFO, DISPLAY_INFO_SIZE)?;
     let mut modes = [DisplayMode::default(); MAX_SCANOUTS];
-    for (i, mode) in modes.iter_mut().enumerate().take(scanouts.min(MAX_SCANOUTS)) {
+    for (i, mode) in modes
+        .iter_mut()
+        .enumerate()
+        .take(scanouts.min(MAX_SCANOUTS))
+    {
         let off = HDR_SIZE + i * DISPLAY_ONE_SIZE;
         *mode = DisplayMode {
             x: le32(resp, off),
