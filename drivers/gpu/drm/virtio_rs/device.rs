@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Binding to the virtio device: feature negotiation and configuration space.
+//! Binding to the virtio device: feature negotiation, configuration space, the queues, and
+//! the display layout the device reports.
 
 use crate::commands;
 use core::mem::offset_of;
@@ -25,6 +26,7 @@ const FEATURES: [(u32, &str); 6] = [
     (uapi::VIRTIO_GPU_F_BLOB_ALIGNMENT, "blob_alignment"),
 ];
 
+/// The bits of [`FEATURES`], as the virtio core wants them.
 const FEATURE_BITS: [u32; FEATURES.len()] = {
     let mut bits = [0; FEATURES.len()];
     let mut i = 0;
