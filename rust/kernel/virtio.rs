@@ -2,10 +2,11 @@
 
 //! Abstractions for the virtio bus.
 //!
-//! A virtio driver implements [`Driver`] and registers with [`module_virtio_driver!`]. The
-//! virtio core negotiates features before the driver's probe runs: the driver names the
-//! device-specific feature bits it understands in [`Driver::FEATURES`], and the transport
-//! feature bits (such as `VIRTIO_F_VERSION_1`) are negotiated by the core on its own.
+//! A virtio driver implements [`Driver`] and registers with
+//! [`module_virtio_driver!`](crate::module_virtio_driver). The virtio core negotiates features
+//! before the driver's probe runs: the driver names the device-specific feature bits it
+//! understands in [`Driver::FEATURES`], and the transport feature bits (such as
+//! `VIRTIO_F_VERSION_1`) are negotiated by the core on its own.
 //!
 //! C header: [`include/linux/virtio.h`](srctree/include/linux/virtio.h)
 
