@@ -410,6 +410,8 @@ unsafe impl Send for Device {}
 // the device exists, so it can be shared among threads.
 unsafe impl Sync for Device {}
 
-// SAFETY: The configuration accessors of `Device<Bound>` go through the transport, which
-// serializes them itself; `Bound` is a zero-sized marker that does not affect thread safety.
+// SAFETY: The methods `Device<Bound>` adds are configuration space accesses: each is a read or
+// write of the device's registers through the transport's config ops, which keep no state of
+// their own between calls, so they may run from several threads at once. `Bound` is a
+// zero-sized marker that does not affect thread safety.
 unsafe impl Sync for Device<device::Bound> {}
