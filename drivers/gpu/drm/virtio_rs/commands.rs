@@ -13,12 +13,14 @@ use kernel::{
 // bindgen names the members of `enum virtio_gpu_ctrl_type` after the enum.
 pub(crate) use uapi::{
     virtio_gpu_ctrl_type_VIRTIO_GPU_CMD_GET_DISPLAY_INFO as CMD_GET_DISPLAY_INFO,
+    virtio_gpu_ctrl_type_VIRTIO_GPU_CMD_GET_EDID as CMD_GET_EDID,
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID as RESP_ERR_INVALID_CONTEXT_ID,
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER as RESP_ERR_INVALID_PARAMETER,
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID as RESP_ERR_INVALID_RESOURCE_ID,
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID as RESP_ERR_INVALID_SCANOUT_ID,
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY as RESP_ERR_OUT_OF_MEMORY,
-    virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_OK_DISPLAY_INFO as RESP_OK_DISPLAY_INFO, //
+    virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_OK_DISPLAY_INFO as RESP_OK_DISPLAY_INFO,
+    virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_OK_EDID as RESP_OK_EDID, //
 };
 
 /// Size of `struct virtio_gpu_ctrl_hdr`, which starts every request and response.
@@ -107,4 +109,51 @@ pub(crate) fn decode_display_info(
         };
     }
     Ok(modes)
+}
+
+/// Size of the EDID buffer of `struct virtio_gpu_resp_edid`.
+const EDID_MAX: usize = 1024;
+
+/// Size of `struct virtio_gpu_resp_edid`.
+pub(crate) const EDID_RESPONSE_SIZE: usize = HDR_SIZE + 8 + EDID_MAX;
+
+/// Size of one EDID block.
+const EDID_BLOCK: usize = 128;
+
+/// The fixed header of an EDID base block.
+const EDID_HEADER: [u8; 8] = [0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00];
+
+/// Encodes `VIRTIO_GPU_CMD_GET_EDID` for `scanout`.
+pub(crate) fn encode_get_edid(scanout: u32) -> Result<KVec<u8>> {
+    let mut buf = encode_hdr(CMD_GET_EDID)?;
+    buf.extend_from_slice(&scanout.to_le_bytes(), GFP_KERNEL)?;
+    buf.extend_from_slice(&0u32.to_le_bytes(), GFP_KERNEL)?;
+    Ok(buf)
+}
+
+/// Checks an EDID: whole blocks, the base block's header, as many blocks as the base block
+/// announces, and every block's checksum. Returns the EDID without trailing bytes.
+pub(crate) fn validate_edid(edid: &[u8]) -> Result<&[u8]> {
+    if edid.len() < EDID_BLOCK || edid[..EDID_HEADER.len()] != EDID_HEADER {
+        return Err(EINVAL);
+    }
+    let len = (1 + usize::from(edid[126])) * EDID_BLOCK;
+    let edid = edid.get(..len).ok_or(EINVAL)?;
+    for block in edid.chunks(EDID_BLOCK) {
+        if block.iter().fold(0u8, |sum, b| sum.wrapping_add(*b)) != 0 {
+            return Err(EINVAL);
+        }
+    }
+    Ok(edid)
+}
+
+/// Decodes a `VIRTIO_GPU_RESP_OK_EDID` response, and returns the validated EDID in it.
+pub(crate) fn decode_edid(resp: &[u8]) -> Result<&[u8]> {
+    check_response(resp, RESP_OK_EDID, EDID_RESPONSE_SIZE)?;
+    let size = usize::try_from(le32(resp, HDR_SIZE))?;
+    if size > EDID_MAX {
+        return Err(EPROTO);
+    }
+    let start = HDR_SIZE + 8;
+    validate_edid(&resp[start..start + size])
 }

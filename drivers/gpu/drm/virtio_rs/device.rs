@@ -51,6 +51,8 @@ pub(crate) struct VirtioGpu<'a> {
     pub(crate) num_scanouts: u32,
     /// Capability sets the device reports (3D only).
     pub(crate) num_capsets: u32,
+    /// Each scanout's EDID, when the device offers them and they are valid.
+    pub(crate) edids: KVec<Option<KVec<u8>>>,
     /// The scanouts' geometry, as the device last reported it.
     pub(crate) modes: [commands::DisplayMode; commands::MAX_SCANOUTS],
 }
@@ -109,8 +111,34 @@ impl VirtioGpuDriver {
             );
         }
 
+        let mut edids = KVec::new();
+        if vdev.has_feature(uapi::VIRTIO_GPU_F_EDID) {
+            for scanout in 0..num_scanouts {
+                let request = virtio::Request::new(
+                    commands::encode_get_edid(scanout)?,
+                    commands::EDID_RESPONSE_SIZE,
+                )?;
+                queues.submit(CONTROL_QUEUE, &request)?;
+                // A scanout without a valid EDID falls back to the display info mode.
+                let edid = match commands::decode_edid(request.wait()?) {
+                    Ok(edid) => {
+                        dev_info!(vdev, "scanout {scanout}: EDID of {} bytes\n", edid.len());
+                        let mut copy = KVec::new();
+                        copy.extend_from_slice(edid, GFP_KERNEL)?;
+                        Some(copy)
+                    }
+                    Err(e) => {
+                        dev_warn!(vdev, "scanout {scanout}: no valid EDID ({e:?})\n");
+                        None
+                    }
+                };
+                edids.push(edid, GFP_KERNEL)?;
+            }
+        }
+
         Ok(VirtioGpu {
             queues,
+            edids,
             num_scanouts,
             num_capsets,
             modes,
