@@ -39,12 +39,6 @@ __rust_helper u64 rust_helper_virtio_cread64(struct virtio_device *vdev,
 	return virtio_cread64(vdev, offset);
 }
 
-__rust_helper void rust_helper_virtio_cwrite32(struct virtio_device *vdev,
-					       unsigned int offset, u32 val)
-{
-	virtio_cwrite32(vdev, offset, val);
-}
-
 __rust_helper int rust_helper_virtio_find_vqs(struct virtio_device *vdev,
 					     unsigned int nvqs,
 					     struct virtqueue *vqs[],

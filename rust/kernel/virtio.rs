@@ -316,16 +316,11 @@ impl<C> Config<'_, C> {
     pub fn read<T: ConfigValue>(&self, offset: usize) -> Result<T> {
         let offset = Self::check::<T>(offset)?;
         // SAFETY: `self.dev.as_raw()` is a valid `struct virtio_device` that is bound to a
-        // driver, so its transport's configuration accessors are set up.
+        // driver, so its transport's configuration accessors are set up, and `check()` placed
+        // `offset` inside `C` and aligned it for `T`. An offset past what the device implements
+        // (a `C` larger than its configuration space) is caught by the transport, which does
+        // not access memory out of bounds for it.
         Ok(unsafe { T::read(self.dev.as_raw(), offset) })
-    }
-
-    /// Writes the 32-bit field at byte `offset`.
-    pub fn write32(&self, offset: usize, value: u32) -> Result {
-        let offset = Self::check::<u32>(offset)?;
-        // SAFETY: As in `read()`.
-        unsafe { bindings::virtio_cwrite32(self.dev.as_raw(), offset, value) };
-        Ok(())
     }
 }
 
