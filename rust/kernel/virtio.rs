@@ -117,9 +117,16 @@ impl<T: Driver> Adapter<T> {
 
         T::unbind(vdev, data);
 
-        // The virtio core requires the device to be reset when remove returns. Resetting it
-        // here, before the driver's data is dropped, also means that the device no longer uses
-        // any buffer that the data owns.
+        // Drop the driver's data here rather than after remove: the virtio core wants the
+        // device reset when remove returns, and the data may hold what must end while the
+        // device still works, such as a DRM registration whose ioctls wait for the device. The
+        // driver core then finds no data left to drop.
+        //
+        // SAFETY: `T::Data<'_>` is the type `probe_callback()` stored.
+        drop(unsafe { vdev.as_ref().drvdata_obtain::<T::Data<'_>>() });
+
+        // The data's queues, if it had any, reset the device when they were dropped; a driver
+        // without queues has its device reset here.
         //
         // SAFETY: `vdev.as_raw()` is a valid `struct virtio_device`.
         unsafe { bindings::virtio_reset_device(vdev.as_raw()) };
@@ -195,8 +202,8 @@ macro_rules! virtio_device_table {
 /// The virtio driver trait.
 ///
 /// The virtio core calls [`Driver::probe`] once the device's features are negotiated; from then
-/// on they do not change. [`Driver::unbind`] is called before the device is reset on removal,
-/// and the driver's data is dropped after the reset.
+/// on they do not change. On removal, [`Driver::unbind`] is called, then the driver's data is
+/// dropped, then the device is reset.
 pub trait Driver {
     /// The type of the driver's bus device private data.
     type Data<'bound>: Send + 'bound;
@@ -219,8 +226,8 @@ pub trait Driver {
 
     /// Virtio driver unbind.
     ///
-    /// Called before the device is reset on removal. Implementing this callback is optional;
-    /// release resources in `Drop` of the driver's data instead where possible.
+    /// Called on removal, before the driver's data is dropped. Implementing this callback is
+    /// optional; release resources in `Drop` of the driver's data instead where possible.
     fn unbind<'bound>(dev: &'bound Device<device::Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         let _ = (dev, this);
     }
@@ -292,6 +299,89 @@ impl Device<device::Bound> {
             _layout: PhantomData,
         }
     }
+}
+
+impl Device<device::Bound> {
+    /// Returns the transport device: the device (such as a PCI function) that this virtio
+    /// device sits on.
+    ///
+    /// The transport stays bound while the virtio device is: a transport driver unregisters
+    /// its virtio devices in its own remove.
+    pub fn transport(&self) -> Result<&Transport<device::Bound>> {
+        // SAFETY: `self.as_raw()` is a valid `struct virtio_device`; its `dev.parent` is set by
+        // the transport before the device is registered and not changed after.
+        let parent = unsafe { (*self.as_raw()).dev.parent };
+        if parent.is_null() {
+            return Err(ENODEV);
+        }
+        // SAFETY: `parent` is a valid `struct device`: the virtio device holds a reference to
+        // its parent for as long as it exists.
+        let parent: &device::Device = unsafe { device::Device::from_raw(parent) };
+        // SAFETY: The transport is bound for as long as `self` is (see above), and the returned
+        // reference does not outlive `self`.
+        let parent = unsafe { parent.as_bound() };
+        Ok(Transport::from_device(parent))
+    }
+
+    /// Registers the DRM device `drm` with userspace, for as long as this device is bound.
+    ///
+    /// The parent of `drm` must be this device's [`transport`](Device::transport), where the C
+    /// virtio-gpu driver puts its DRM device too: `/sys/class/drm/card*/device` is then the
+    /// PCI function. The registration ends when the returned [`Devres`] is dropped, or at the
+    /// latest when this device is unbound. Registration data is `'static`.
+    ///
+    /// [`Devres`]: crate::devres::Devres
+    #[cfg(CONFIG_DRM = "y")]
+    pub fn register_drm<T: crate::drm::Driver, E>(
+        &self,
+        drm: crate::drm::UnregisteredDevice<T>,
+        reg_data: impl PinInit<T::RegistrationData<'static>, E>,
+        flags: usize,
+    ) -> Result<crate::devres::Devres<crate::drm::Registration<'static, T>>>
+    where
+        Error: From<E>,
+    {
+        let transport = self.transport()?;
+        let parent = drm.as_ref().as_ref();
+        if parent.as_raw() != transport.as_ref().as_raw() {
+            return Err(EINVAL);
+        }
+        // SAFETY: The parent of `drm` is the transport (checked above), which stays bound for as
+        // long as this device is (see `transport()`).
+        unsafe { crate::drm::Registration::new_owned_by(self.as_ref(), drm, reg_data, flags) }
+    }
+}
+
+/// The transport device of a virtio device: the device, on another bus, that it sits on.
+///
+/// It is a DRM device's parent when its driver binds to a virtio device, as with the C
+/// virtio-gpu driver (see [`Device::register_drm`]).
+///
+/// # Invariants
+///
+/// It wraps a valid `struct device`, at offset 0.
+#[repr(transparent)]
+pub struct Transport<Ctx: device::DeviceContext = device::Normal>(device::Device<Ctx>);
+
+impl<Ctx: device::DeviceContext> Transport<Ctx> {
+    fn from_device(dev: &device::Device<Ctx>) -> &Self {
+        // CAST: `Transport` is a transparent wrapper of `device::Device`.
+        let ptr = core::ptr::from_ref(dev).cast::<Self>();
+        // SAFETY: `ptr` comes from a reference, and has the same layout.
+        unsafe { &*ptr }
+    }
+}
+
+impl<Ctx: device::DeviceContext> AsRef<device::Device<Ctx>> for Transport<Ctx> {
+    fn as_ref(&self) -> &device::Device<Ctx> {
+        &self.0
+    }
+}
+
+// SAFETY: A `Transport` is a transparent wrapper of `struct device`, so the embedded
+// `struct device` is at offset 0.
+unsafe impl<Ctx: device::DeviceContext> device::AsBusDevice<Ctx> for Transport<Ctx> {
+    const OFFSET: usize = 0;
 }
 
 /// The configuration space of a bound virtio device, laid out as `C`.

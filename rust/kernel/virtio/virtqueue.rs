@@ -25,7 +25,8 @@ use crate::{
         Arc,
         Completion,
         SpinLockIrq, //
-    }, //
+    },
+    time::Delta, //
 };
 use core::{
     cell::UnsafeCell,
@@ -88,8 +89,28 @@ impl Request {
     /// device that claims to have written more is not believed.
     pub fn wait(&self) -> Result<&[u8]> {
         self.done.wait_for_completion();
-        // SAFETY: `done` has completed, so by the type invariants nothing writes the cells any
-        // more, and the completion made the writes visible here.
+        // SAFETY: `done` has completed.
+        unsafe { self.response() }
+    }
+
+    /// Like [`Request::wait`], but gives up with [`ETIMEDOUT`] after `timeout`.
+    ///
+    /// A request that timed out stays with the queue: its buffers are freed only when the
+    /// device returns it or the queues are torn down, so a late answer is harmless.
+    pub fn wait_timeout(&self, timeout: Delta) -> Result<&[u8]> {
+        self.done.wait_for_completion_timeout(timeout)?;
+        // SAFETY: `done` has completed.
+        unsafe { self.response() }
+    }
+
+    /// The answer of a completed request.
+    ///
+    /// # Safety
+    ///
+    /// `done` must have completed.
+    unsafe fn response(&self) -> Result<&[u8]> {
+        // SAFETY: `done` has completed (safety requirement), so by the type invariants nothing
+        // writes the cells any more, and the completion made the writes visible here.
         let (written, response) = unsafe { (*self.written.get(), &*self.response.get()) };
         let len = written.ok_or(ENODEV)?;
         Ok(&response[..len.min(response.len())])
