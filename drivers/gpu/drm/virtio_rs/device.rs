@@ -7,8 +7,11 @@ use crate::commands;
 use core::mem::offset_of;
 use kernel::{
     device::Core,
+    devres::Devres,
+    drm,
     fmt,
     prelude::*,
+    time::Delta,
     uapi,
     virtio, //
 };
@@ -43,8 +46,13 @@ kernel::virtio_device_table!(VIRTIO_TABLE, [virtio::DeviceId::new(uapi::VIRTIO_I
 pub(crate) struct VirtioGpuDriver;
 
 /// Per-device state.
+///
+/// The fields drop in order: userspace loses the DRM device first (and every ioctl in it
+/// finishes), then the queues reset the device and take back what it still holds.
 #[expect(dead_code, reason = "read by KMS, which comes next")]
 pub(crate) struct VirtioGpu<'a> {
+    /// The DRM device's registration with userspace.
+    registration: Devres<drm::Registration<'static, VirtioGpuDriver>>,
     /// The control queue (0) and the cursor queue (1).
     queues: virtio::Virtqueues<'a, 2>,
     /// Scanouts (heads) the device reports, capped at [`MAX_SCANOUTS`].
@@ -59,6 +67,10 @@ pub(crate) struct VirtioGpu<'a> {
 
 /// Index of the control queue.
 const CONTROL_QUEUE: usize = 0;
+
+/// How long probe waits for the device to answer a command, as the C driver does for the
+/// display info.
+const COMMAND_TIMEOUT: Delta = Delta::from_secs(5);
 
 /// The negotiated features, formatted as the C driver logs them ("+edid -virgl ...").
 struct Features<'a>(&'a virtio::Device);
@@ -93,20 +105,21 @@ impl VirtioGpuDriver {
 
         let queues = vdev.find_vqs([c"control", c"cursor"])?;
 
-        let request = virtio::Request::new(
-            commands::encode_hdr(commands::CMD_GET_DISPLAY_INFO)?,
-            commands::DISPLAY_INFO_SIZE,
-        )?;
+        let request =
+            virtio::Request::new(commands::get_display_info()?, commands::DISPLAY_INFO_SIZE)?;
         queues.submit(CONTROL_QUEUE, &request)?;
-        let modes = commands::decode_display_info(request.wait()?, num_scanouts as usize)?;
+        let modes = commands::decode_display_info(
+            request.wait_timeout(COMMAND_TIMEOUT)?,
+            num_scanouts as usize,
+        )?;
         for (i, mode) in modes.iter().enumerate().take(num_scanouts as usize) {
             dev_info!(
                 vdev,
                 "scanout {i}: {}x{}+{}+{} {}\n",
-                mode.width,
-                mode.height,
-                mode.x,
-                mode.y,
+                mode.rect.width,
+                mode.rect.height,
+                mode.rect.x,
+                mode.rect.y,
                 if mode.enabled { "enabled" } else { "disabled" }
             );
         }
@@ -115,12 +128,12 @@ impl VirtioGpuDriver {
         if vdev.has_feature(uapi::VIRTIO_GPU_F_EDID) {
             for scanout in 0..num_scanouts {
                 let request = virtio::Request::new(
-                    commands::encode_get_edid(scanout)?,
+                    commands::get_edid(scanout)?,
                     commands::EDID_RESPONSE_SIZE,
                 )?;
                 queues.submit(CONTROL_QUEUE, &request)?;
                 // A scanout without a valid EDID falls back to the display info mode.
-                let edid = match commands::decode_edid(request.wait()?) {
+                let edid = match commands::decode_edid(request.wait_timeout(COMMAND_TIMEOUT)?) {
                     Ok(edid) => {
                         dev_info!(vdev, "scanout {scanout}: EDID of {} bytes\n", edid.len());
                         let mut copy = KVec::new();
@@ -136,7 +149,11 @@ impl VirtioGpuDriver {
             }
         }
 
+        let drm = drm::UnregisteredDevice::<Self>::new(vdev.transport()?, Ok(()))?;
+        let registration = vdev.register_drm(drm, Ok::<(), Error>(()), 0)?;
+
         Ok(VirtioGpu {
+            registration,
             queues,
             edids,
             num_scanouts,

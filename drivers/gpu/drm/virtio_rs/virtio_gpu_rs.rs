@@ -3,11 +3,17 @@
 //! DRM driver for the virtio-gpu device, in Rust.
 //!
 //! The driver binds to virtio-gpu devices, negotiates the same features as the C driver,
-//! reads the device's configuration, creates the control and cursor queues and asks the
-//! device for its display layout. The DRM device and KMS come next.
+//! reads the device's configuration, creates the control and cursor queues, asks the
+//! device for its display layout, and registers a DRM device named `virtio_gpu`. KMS comes
+//! next.
 
+#[allow(
+    dead_code,
+    reason = "the 2D and cursor commands are for KMS, which comes next"
+)]
 mod commands;
 mod device;
+mod drv;
 
 kernel::module_virtio_driver! {
     type: device::VirtioGpuDriver,
