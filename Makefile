@@ -5,18 +5,23 @@
 #
 #   make            everything up to a booted guest and a screenshot of its display
 #   make check      the test suites; last line "N passed, N failed, N skipped"
+#   make check-debug the same on the debug kernel (lockdep, kmemleak, UBSAN, ...)
 #
 # Every step is cached under $(CACHE) and redoes only what changed.
 
 DRIVER ?= rust
 KVM ?= 0
+VARIANT ?= release
 CACHE ?= $(HOME)/.cache/virtio-gpu-rs
 OUT ?= $(CURDIR)/out
 
-export CACHE OUT DRIVER KVM
+export CACHE OUT DRIVER KVM VARIANT
 
 ifeq ($(filter $(DRIVER),c rust),)
 $(error DRIVER=$(DRIVER) is not a driver: use DRIVER=c (the C virtio_gpu) or DRIVER=rust (virtio_gpu_rs))
+endif
+ifeq ($(filter $(VARIANT),release debug),)
+$(error VARIANT=$(VARIANT): use release (default) or debug; make check-debug sets it)
 endif
 ifeq ($(filter $(KVM),0 1),)
 $(error KVM=$(KVM): use KVM=1 to run the guest under KVM, KVM=0 (default) for TCG)
@@ -25,7 +30,7 @@ endif
 GUEST = python3 scripts/run-guest.py --driver $(DRIVER) \
 	--stage $(CACHE)/stage --rootfs $(CACHE)/rootfs $(if $(filter 1,$(KVM)),--kvm)
 
-.PHONY: all deps source overlay config kernel rootfs boot check clean distclean help
+.PHONY: all deps source overlay config kernel rootfs boot check check-debug clean distclean help
 
 all: boot
 
@@ -56,8 +61,14 @@ boot: kernel rootfs
 check: kernel rootfs
 	@scripts/check.sh
 
+# The same tests on the debug variant of the kernel (Kconfig.debug: lockdep,
+# atomic-sleep checks, kmemleak, debug objects, UBSAN), in its own build tree.
+# Any kernel report fails it: no splat is expected.
+check-debug:
+	@$(MAKE) --no-print-directory VARIANT=debug check
+
 clean:
-	rm -rf $(OUT) $(CACHE)/build $(CACHE)/stage
+	rm -rf $(OUT) $(CACHE)/build $(CACHE)/stage $(CACHE)/stage-debug
 
 distclean: clean
 	rm -rf $(CACHE)

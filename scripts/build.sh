@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 jobs=${JOBS:-$(nproc)}
-log=$CACHE/logs/build.log
+log=$CACHE/logs/build$_suffix.log
 say "building bzImage and modules with $jobs jobs (clean: about 8 min on 2 cores; log: $log)"
 mkdir -p "$(dirname "$log")"
 if ! make -C "$SRC_DIR" O="$BUILD_DIR" -j"$jobs" bzImage modules >"$log" 2>&1; then
@@ -16,7 +16,7 @@ krel=$(cat "$BUILD_DIR/include/config/kernel.release")
 # Stage atomically: the guest sees either the old set or the new one.
 rm -rf "$STAGE_DIR.tmp"
 mkdir -p "$STAGE_DIR.tmp"
-logged "$CACHE/logs/build.log.install" make -C "$SRC_DIR" O="$BUILD_DIR" \
+logged "$CACHE/logs/build$_suffix.log.install" make -C "$SRC_DIR" O="$BUILD_DIR" \
 	INSTALL_MOD_PATH="$STAGE_DIR.tmp" INSTALL_MOD_STRIP=1 modules_install
 cp "$BUILD_DIR/arch/x86/boot/bzImage" "$STAGE_DIR.tmp/bzImage"
 echo "$krel" >"$STAGE_DIR.tmp/release"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the test suites against one driver and print the verdict:
-#  - guest checks: the driver module loaded; 20 sysfs unbind/bind and 20 module
+#  - guest checks: the driver module loaded; the Rust driver's KUnit suites
+#    passed; 20 sysfs unbind/bind and 20 module
 #    unload/reload cycles leave the driver bound; the kernel log holds no
 #    unexpected splat;
 #  - IGT: every subtest of igt/testlist.txt, compared with igt/<driver>-*.txt.
@@ -10,7 +11,11 @@
 DRIVER=${DRIVER:-rust}
 OUT=${OUT:-$TOP/out}
 expect=$TOP/igt/virtio_gpu_$DRIVER
-run=$OUT/igt-$DRIVER
+run_name=$DRIVER$([ "$VARIANT" = debug ] && echo -debug || :)
+run=$OUT/igt-$run_name
+# On the debug kernel every kernel report is a failure: no splat is expected.
+splats=$expect-kernel-splats.txt
+[ "$VARIANT" = debug ] && splats=/dev/null
 mkdir -p "$OUT"
 
 passed=0 failed=0 skipped=0
@@ -29,14 +34,14 @@ passed=$((passed + ${ut_ran:-0} - ut_bad)) failed=$((failed + ut_bad))
 guest_args=()
 [ "${KVM:-0}" = 1 ] && guest_args+=(--kvm)
 
-say "running IGT on the $DRIVER driver ($(grep -cv '^\s*\(#\|$\)' "$TOP/igt/testlist.txt") tests; results: $run/igt-results.txt)"
+say "running IGT on the $DRIVER driver, $VARIANT kernel ($(grep -cv '^\s*\(#\|$\)' "$TOP/igt/testlist.txt") tests; results: $run/igt-results.txt)"
 guest_rc=0
 python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt --run-dir "$run" \
 	--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" \
 	--testlist "$TOP/igt/testlist.txt" --skips "$expect-skips.txt" \
 	--timeout "${CHECK_TIMEOUT:-5000}" --test-timeout "${IGT_TEST_TIMEOUT:-300}" \
 	--stall $(( ${IGT_TEST_TIMEOUT:-300} + 120 )) "${guest_args[@]}" || guest_rc=$?
-cp "$run/igt-results.txt" "$OUT/igt-$DRIVER.txt" 2>/dev/null || : >"$OUT/igt-$DRIVER.txt"
+cp "$run/igt-results.txt" "$OUT/igt-$run_name.txt" 2>/dev/null || : >"$OUT/igt-$run_name.txt"
 
 check() { # name, then the command that must succeed
 	local name=$1
@@ -51,21 +56,40 @@ check() { # name, then the command that must succeed
 module=$([ "$DRIVER" = c ] && echo virtio_gpu || echo virtio_gpu_rs)
 check "guest run completed" test "$guest_rc" = 0
 check "driver module $module loaded" grep -q "^$module " "$run/lsmod.txt"
+# Userspace must not tell the drivers apart: driver name, description and
+# version, libdrm's bus and ids, the sysfs device, the device nodes.
+check "userspace sees the device as with the C driver (igt/drm-identity.txt)" \
+	diff -u <(grep -v '^#' "$TOP/igt/drm-identity.txt") "$run/drm-identity.txt"
 # The console log holds every boot of the run (a hung test costs a reboot), so
 # it is the one to search; dmesg.txt only has the last boot.
 # Unbind/bind and unload/reload cycles, run by the guest after IGT.
 while read -r name result detail; do
 	check "lifecycle: $name ($detail)" test "$result" = pass
 done < <(cat "$run/lifecycle.txt" 2>/dev/null || echo "lifecycle fail no-results-from-the-guest")
+# KUnit: the Rust driver's suites run each time its module loads (boot, then
+# every reload cycle); each case of the first run counts, and every run must pass.
+if [ "$DRIVER" = rust ]; then
+	for suite in virtio_gpu_rs_commands; do
+		kunit_out=$(python3 "$TOP/scripts/kunit-results.py" "$run/console.log" "$suite") || :
+		while read -r result name detail; do
+			case $result in
+			ok) passed=$((passed + 1)) ;;
+			skip) skipped=$((skipped + 1)) ;;
+			fail) say "FAIL  kunit: $name $detail"; failed=$((failed + 1)) ;;
+			runs) check "kunit: $suite passed in all $name runs ($detail failed)" test "$detail" = 0 ;;
+			esac
+		done <<<"$kunit_out"
+	done
+fi
 check "kernel log holds no unexpected splat" \
-	python3 "$TOP/scripts/kernel-log-check.py" "$run/console.log" --expect "$expect-kernel-splats.txt"
+	python3 "$TOP/scripts/kernel-log-check.py" "$run/console.log" --expect "$splats"
 
-python3 "$TOP/scripts/igt-verdict.py" "$OUT/igt-$DRIVER.txt" --expect "$expect" \
+python3 "$TOP/scripts/igt-verdict.py" "$OUT/igt-$run_name.txt" --expect "$expect" \
 	--summary "$run/igt-summary" || true
 [ -s "$run/igt-summary" ] || echo "0 1 0" >"$run/igt-summary" # the verdict itself failed
 read -r p f s <"$run/igt-summary"
 passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 
-say "driver $DRIVER: guest checks and IGT done in $(( $(date +%s) - _t0 ))s"
+say "driver $DRIVER ($VARIANT kernel): guest checks and IGT done in $(( $(date +%s) - _t0 ))s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

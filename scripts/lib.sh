@@ -11,9 +11,18 @@ STEP=${STEP:-$(basename "$0" .sh)}
 KVER_MAJOR=7.3
 KSRC_SUITE=trixie-backports
 
+# The kernel variant: "release" (Kconfig) or "debug" (Kconfig + Kconfig.debug),
+# each with its own build tree and staged kernel; one source tree serves both.
+VARIANT=${VARIANT:-release}
+case $VARIANT in
+release) _suffix= ;;
+debug) _suffix=-debug ;;
+*) echo "VARIANT=$VARIANT: use release or debug" >&2; exit 2 ;;
+esac
+
 SRC_DIR=$CACHE/src/linux-$KVER_MAJOR      # pristine tree + patches + overlay
-BUILD_DIR=$CACHE/build/kernel             # O= build tree
-STAGE_DIR=$CACHE/stage                    # bzImage + modules for the guest
+BUILD_DIR=$CACHE/build/kernel$_suffix     # O= build tree
+STAGE_DIR=$CACHE/stage$_suffix            # bzImage + modules for the guest
 ROOTFS_DIR=$CACHE/rootfs                  # guest root filesystem (Debian sid)
 TOOLS_DIR=$CACHE/tools                    # bindgen, libclang
 

@@ -76,6 +76,7 @@ unsafe impl<T: Driver> driver::RegistrationOps for Adapter<T> {
             (*vdrv).feature_table_size = feature_count;
             (*vdrv).probe = Some(Self::probe_callback);
             (*vdrv).remove = Some(Self::remove_callback);
+            (*vdrv).config_changed = Some(Self::config_changed_callback);
         }
 
         // SAFETY: `vdrv` is a valid, initialized `struct virtio_driver`.
@@ -130,6 +131,22 @@ impl<T: Driver> Adapter<T> {
         //
         // SAFETY: `vdev.as_raw()` is a valid `struct virtio_device`.
         unsafe { bindings::virtio_reset_device(vdev.as_raw()) };
+    }
+}
+
+impl<T: Driver> Adapter<T> {
+    extern "C" fn config_changed_callback(vdev: *mut bindings::virtio_device) {
+        // SAFETY: The virtio core calls this with a valid `struct virtio_device`, and only
+        // between the end of a successful probe and the start of remove (it enables config
+        // change reports after probe and disables them before remove, under the lock it holds
+        // here). So the device is bound, and stays bound for the duration of the call.
+        let vdev = unsafe { &*vdev.cast::<Device<device::BoundInternal>>() };
+
+        // SAFETY: As above, a successful probe stored a `Pin<KBox<T::Data<'_>>>` with
+        // `set_drvdata()`, and remove has not taken it back yet.
+        let data = unsafe { vdev.as_ref().drvdata_borrow::<T::Data<'_>>() };
+
+        T::config_changed(vdev, data);
     }
 }
 
@@ -223,6 +240,17 @@ pub trait Driver {
     fn probe<'bound>(
         dev: &'bound Device<device::Core<'_>>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound;
+
+    /// The device changed its configuration space.
+    ///
+    /// Called in atomic context (the virtio core holds a spinlock with interrupts disabled),
+    /// and only while the device is bound: between the end of [`Driver::probe`] and the start
+    /// of removal. It must not sleep, which rules out reading the configuration space (the
+    /// transports may sleep there); schedule work that does. Implementing this callback is
+    /// optional.
+    fn config_changed<'bound>(dev: &'bound Device, this: Pin<&Self::Data<'bound>>) {
+        let _ = (dev, this);
+    }
 
     /// Virtio driver unbind.
     ///

@@ -33,6 +33,12 @@ finish() {
 }
 
 log "kernel $(uname -r), driver $DRIVER ($MODULE), task $TASK"
+# With kmemleak (debug variant), forget what boot left behind: leaks reported
+# later are the drivers' and the tests'.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	echo clear >/sys/kernel/debug/kmemleak
+fi
 if ! modprobe "$MODULE" >"$RUN/modprobe.txt" 2>&1; then
 	log "modprobe $MODULE failed: $(cat "$RUN/modprobe.txt")"
 	finish "modprobe-failed"
@@ -44,6 +50,8 @@ for _ in $(seq 50); do
 done
 lsmod >"$RUN/lsmod.txt"
 ls -l /dev/dri >"$RUN/dri.txt" 2>&1
+# What userspace sees of the device: the host compares it across drivers.
+python3 "$RUN/guest/drm-identity.py" /dev/dri/card0 >"$RUN/drm-identity.txt" 2>&1 || :
 
 case "$TASK" in
 boot) . "$RUN/guest/task-boot.sh" ;;

@@ -58,3 +58,22 @@ bind_dev() { echo "$vdev" >"$drv_dir/bind"; }
 run_cycles sysfs-rebind "unbind/bind of $vdev" unbind_dev bind_dev
 run_cycles module-reload "unload/load of $MODULE" "modprobe -r $MODULE" "modprobe $MODULE"
 echo "[vgpu] lifecycle@done" >/dev/kmsg
+
+# On a kernel with kmemleak (the debug variant), look for leaks now that every
+# cycle is over. An object is reported once it has been seen unreferenced in
+# two scans, so scan twice; the report goes to $RUN/kmemleak.txt and, for the
+# kernel log check, to the kernel log.
+KL=/sys/kernel/debug/kmemleak
+if [ -w "$KL" ]; then
+	echo "[vgpu] lifecycle@kmemleak" >/dev/kmsg
+	echo scan >"$KL"
+	sleep 5
+	echo scan >"$KL"
+	cat "$KL" >"$RUN/kmemleak.txt" 2>&1
+	if [ -s "$RUN/kmemleak.txt" ]; then
+		lc_result kmemleak fail "$(grep -c '^unreferenced object' "$RUN/kmemleak.txt") leak(s), see kmemleak.txt"
+		head -n 200 "$RUN/kmemleak.txt" | while IFS= read -r l; do echo "kmemleak: $l" >/dev/kmsg; done
+	else
+		lc_result kmemleak pass "no leak after the cycles (two scans)"
+	fi
+fi

@@ -174,4 +174,11 @@ impl virtio::Driver for VirtioGpuDriver {
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         Self::init(vdev)
     }
+
+    fn config_changed<'bound>(vdev: &'bound virtio::Device, _this: Pin<&Self::Data<'bound>>) {
+        // The device raises this for display changes (`VIRTIO_GPU_EVENT_DISPLAY`); reading the
+        // events and the new layout sleeps, so it belongs to KMS's hotplug work, which comes
+        // next.
+        dev_dbg!(vdev, "configuration changed\n");
+    }
 }
