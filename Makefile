@@ -6,6 +6,7 @@
 #   make            everything up to a booted guest and a screenshot of its display
 #   make check      the test suites; last line "N passed, N failed, N skipped"
 #   make check-debug the same on the debug kernel (lockdep, kmemleak, UBSAN, ...)
+#   make bench      the Rust driver against the C one, as ratios (out/bench.md)
 #
 # Every step is cached under $(CACHE) and redoes only what changed.
 
@@ -30,7 +31,7 @@ endif
 GUEST = python3 scripts/run-guest.py --driver $(DRIVER) \
 	--stage $(CACHE)/stage --rootfs $(CACHE)/rootfs $(if $(filter 1,$(KVM)),--kvm)
 
-.PHONY: all deps source overlay config kernel rootfs boot check check-debug clean distclean help
+.PHONY: all deps source overlay config kernel rootfs boot check check-debug bench clean distclean help
 
 all: boot
 
@@ -66,6 +67,11 @@ check: kernel rootfs
 # Any kernel report fails it: no splat is expected.
 check-debug:
 	@$(MAKE) --no-print-directory VARIANT=debug check
+
+# Both drivers on the same kernel, root filesystem and QEMU, one after the
+# other: a table of medians and Rust/C ratios (out/bench.md, out/bench.png).
+bench: kernel rootfs
+	@scripts/bench.sh
 
 clean:
 	rm -rf $(OUT) $(CACHE)/build $(CACHE)/stage $(CACHE)/stage-debug

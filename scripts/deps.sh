@@ -6,7 +6,7 @@
 APT_PKGS=(
 	bc bison flex cpio kmod rsync xz-utils zstd
 	libelf-dev libssl-dev
-	gcc make python3 python3-pip
+	gcc make pkg-config python3 python3-pip libdrm-dev
 	qemu-system-x86 mmdebstrap debian-archive-keyring
 )
 BINDGEN_VERSION=0.72.1

@@ -12,6 +12,7 @@ when the guest asks for one (a file handshake in the run directory).
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -87,6 +88,13 @@ class Guest:
             f.write(f"DRIVER={self.args.driver}\nMODULE={module}\nTASK={self.args.task}\n")
             f.write(f"VIRTIO_DRIVER={VIRTIO_DRIVERS[self.args.driver]}\n")
             f.write(f"IGT_TEST_TIMEOUT={self.args.test_timeout}\n")
+            for env in self.args.env:
+                name, _, value = env.partition("=")
+                if not name.isidentifier():
+                    raise SystemExit(f"--env {env}: not NAME=value")
+                f.write(f"{name}={shlex.quote(value)}\n")
+        for src in self.args.file:
+            shutil.copy2(src, os.path.join(self.run, os.path.basename(src)))
         for src, dst in ((self.args.testlist, "igt-testlist.txt"), (self.args.skips, "igt-skips.txt")):
             if src and os.path.exists(src):
                 with open(src) as fi, open(os.path.join(self.run, dst), "w") as fo:
@@ -257,7 +265,11 @@ class Guest:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--driver", choices=sorted(MODULES), required=True)
-    p.add_argument("--task", choices=["boot", "igt"], required=True)
+    p.add_argument("--task", choices=["boot", "igt", "bench"], required=True)
+    p.add_argument("--file", action="append", default=[],
+                   help="copy this file into the run directory (repeatable)")
+    p.add_argument("--env", action="append", default=[],
+                   help="NAME=value for the guest task's configuration (repeatable)")
     p.add_argument("--run-dir", required=True)
     p.add_argument("--stage", required=True, help="directory with bzImage and lib/modules")
     p.add_argument("--rootfs", required=True)

@@ -59,6 +59,7 @@ igt)
 	. "$RUN/guest/task-igt.sh"
 	. "$RUN/guest/task-lifecycle.sh"
 	;;
+bench) . "$RUN/guest/task-bench.sh" ;;
 *) log "unknown task $TASK" ;;
 esac
 finish done

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make bench: boot the same kernel and root filesystem twice, with the C driver
+# then with the Rust one, run the same benchmark program (scripts/bench/,
+# DRM uapi only) $BENCH_RUNS times in each, and print one table of medians and
+# Rust/C ratios. Writes out/bench.md and out/bench.png (the latter for docs/).
+. "$(dirname "$0")/lib.sh"
+
+OUT=${OUT:-$TOP/out}
+RUNS=${BENCH_RUNS:-5}
+MPL_VERSION=3.9.4
+bin=$OUT/bench/vgpu-bench
+mkdir -p "$OUT/bench"
+
+# The plot needs matplotlib; it lives with the other tools, not in the system.
+export PYTHONPATH=$TOOLS_DIR/py${PYTHONPATH:+:$PYTHONPATH}
+if ! python3 -c "import matplotlib" 2>/dev/null; then
+	say "fetching matplotlib $MPL_VERSION from PyPI (for the plot)"
+	HINT="is PyPI reachable?" logged "$CACHE/logs/bench-pip.log" \
+		python3 -m pip install --quiet --disable-pip-version-check --target "$TOOLS_DIR/py" \
+		"matplotlib==$MPL_VERSION"
+fi
+
+say "building the benchmark program (C on libdrm)"
+logged "$CACHE/logs/bench-build.log" sh -c "gcc -O2 -Wall -Wextra -Werror -o '$bin' \
+	'$TOP/scripts/bench/vgpu-bench.c' \$(pkg-config --cflags --libs libdrm)"
+
+guest_args=()
+[ "${KVM:-0}" = 1 ] && guest_args+=(--kvm)
+for drv in c rust; do
+	say "running the benchmarks on the $drv driver ($RUNS runs)"
+	python3 "$TOP/scripts/run-guest.py" --driver "$drv" --task bench --run-dir "$OUT/bench-$drv" \
+		--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" --file "$bin" --env "BENCH_RUNS=$RUNS" \
+		--timeout "${BENCH_TIMEOUT:-1500}" "${guest_args[@]}" ||
+		die "the $drv benchmark run failed; see $OUT/bench-$drv/console.log"
+	[ -f "$OUT/bench-$drv/bench.status" ] || die "the $drv benchmark did not finish"
+	# Module text size, from the build tree (the staged modules are stripped).
+	ko=$BUILD_DIR/drivers/gpu/drm/$([ "$drv" = c ] && echo virtio/virtio-gpu.ko || echo virtio_rs/virtio_gpu_rs.ko)
+	text=$(size -A "$ko" | awk '$1 ~ /^\.text/ { s += $2 } END { print s }')
+	printf 'run 1\nmodule_text_kib %s KiB\n' "$(awk -v s="$text" 'BEGIN { printf "%.1f", s / 1024 }')" \
+		>>"$OUT/bench-$drv/bench.txt"
+done
+
+qemu=$(qemu-system-x86_64 --version | head -n1 | awk '{ print $4 }')
+accel=$([ "${KVM:-0}" = 1 ] && echo KVM || echo TCG)
+title="# virtio-gpu benchmark: Rust vs C ($(date -u +%Y-%m-%d), Linux $(cat "$STAGE_DIR/release"), QEMU $qemu, $accel, $RUNS runs)"
+python3 "$TOP/scripts/bench-report.py" --c "$OUT/bench-c" --rust "$OUT/bench-rust" \
+	--out "$OUT/bench.md" --title "$title"
+done_in "table: $OUT/bench.md, plot: $OUT/bench.png"
