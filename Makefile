@@ -31,7 +31,7 @@ endif
 GUEST = python3 scripts/run-guest.py --driver $(DRIVER) \
 	--stage $(CACHE)/stage --rootfs $(CACHE)/rootfs $(if $(filter 1,$(KVM)),--kvm)
 
-.PHONY: all deps source overlay config kernel rootfs boot check check-debug bench clean distclean help
+.PHONY: all deps source overlay config kernel rootfs boot check check-debug fuzz-soak bench clean distclean help
 
 all: boot
 
@@ -67,6 +67,12 @@ check: kernel rootfs
 # Any kernel report fails it: no splat is expected.
 check-debug:
 	@$(MAKE) --no-print-directory VARIANT=debug check
+
+# The ioctl fuzzer alone, longer (20 seeds x 200000 calls by default), on the
+# debug kernel.
+fuzz-soak:
+	@$(MAKE) --no-print-directory VARIANT=debug kernel rootfs
+	@VARIANT=debug scripts/fuzz.sh
 
 # Both drivers on the same kernel, root filesystem and QEMU, one after the
 # other: a table of medians and Rust/C ratios (out/bench.md, out/bench.png).

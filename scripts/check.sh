@@ -34,6 +34,17 @@ passed=$((passed + ${ut_ran:-0} - ut_bad)) failed=$((failed + ut_bad))
 guest_args=()
 [ "${KVM:-0}" = 1 ] && guest_args+=(--kvm)
 
+# On the debug kernel, the ioctl fuzzer runs after IGT with a fixed list of
+# seeds (each a reproducible sequence of calls).
+FUZZ_SEEDS=${FUZZ_SEEDS:-1 2 3 4 5}
+FUZZ_CALLS=${FUZZ_CALLS:-20000}
+if [ "$VARIANT" = debug ]; then
+	mkdir -p "$OUT/fuzz"
+	logged "$CACHE/logs/fuzz-build.log" sh -c "gcc -O2 -Wall -Wextra -Werror -o '$OUT/fuzz/vgpu-fuzz' \
+		'$TOP/scripts/fuzz/vgpu-fuzz.c' \$(pkg-config --cflags libdrm)"
+	guest_args+=(--file "$OUT/fuzz/vgpu-fuzz" --env "FUZZ_SEEDS=$FUZZ_SEEDS" --env "FUZZ_CALLS=$FUZZ_CALLS")
+fi
+
 say "running IGT on the $DRIVER driver, $VARIANT kernel ($(grep -cv '^\s*\(#\|$\)' "$TOP/igt/testlist.txt") tests; results: $run/igt-results.txt)"
 guest_rc=0
 python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt --run-dir "$run" \
@@ -66,6 +77,14 @@ check "userspace sees the device as with the C driver (igt/drm-identity.txt)" \
 while read -r name result detail; do
 	check "lifecycle: $name ($detail)" test "$result" = pass
 done < <(cat "$run/lifecycle.txt" 2>/dev/null || echo "lifecycle fail no-results-from-the-guest")
+# The fuzzer's seeds (debug kernel): each must run to the end; the kernel log
+# check below judges what the calls did to the kernel.
+if [ "$VARIANT" = debug ]; then
+	for seed in $FUZZ_SEEDS; do
+		line=$(grep "^seed $seed " "$run/fuzz.txt" 2>/dev/null || echo "seed $seed fail did-not-run")
+		check "fuzz: $line" test "$(awk '{ print $3 }' <<<"$line")" = pass
+	done
+fi
 # KUnit: the Rust driver's suites run each time its module loads (boot, then
 # every reload cycle); each case of the first run counts, and every run must pass.
 if [ "$DRIVER" = rust ]; then

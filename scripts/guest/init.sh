@@ -57,8 +57,10 @@ case "$TASK" in
 boot) . "$RUN/guest/task-boot.sh" ;;
 igt)
 	. "$RUN/guest/task-igt.sh"
+	[ -n "${FUZZ_SEEDS:-}" ] && . "$RUN/guest/task-fuzz.sh"
 	. "$RUN/guest/task-lifecycle.sh"
 	;;
+fuzz) . "$RUN/guest/task-fuzz.sh" ;;
 bench) . "$RUN/guest/task-bench.sh" ;;
 *) log "unknown task $TASK" ;;
 esac
