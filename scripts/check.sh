@@ -88,7 +88,7 @@ fi
 # KUnit: the Rust driver's suites run each time its module loads (boot, then
 # every reload cycle); each case of the first run counts, and every run must pass.
 if [ "$DRIVER" = rust ]; then
-	for suite in virtio_gpu_rs_commands; do
+	for suite in virtio_gpu_rs_commands virtio_gpu_rs_drv; do
 		kunit_out=$(python3 "$TOP/scripts/kunit-results.py" "$run/console.log" "$suite") || :
 		while read -r result name detail; do
 			case $result in

@@ -9,9 +9,15 @@ use crate::device::VirtioGpuDriver;
 use kernel::{
     drm::{
         self,
-        gem, //
+        gem,
+        ioctl, //
     },
     prelude::*,
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    },
+    uapi,
     virtio, //
 };
 
@@ -35,6 +41,44 @@ impl drm::file::DriverFile for File {
 
     fn open(_dev: &VirtioGpuDrm) -> Result<Pin<KBox<Self>>> {
         Ok(KBox::new(Self, GFP_KERNEL)?.into())
+    }
+}
+
+/// The value of a `DRM_IOCTL_VIRTGPU_GETPARAM` parameter, for what this driver implements:
+/// no 3D, no blob resources, no host-visible memory, no resource sharing, no contexts. The
+/// capability set query fix is a property of the ioctl interface, so it is always there.
+/// A parameter this interface does not know is [`EINVAL`]; the blob alignment, which only
+/// exists with blob resources, is [`ENOENT`].
+fn param_value(param: u64) -> Result<i32> {
+    let value = match u32::try_from(param).map_err(|_| EINVAL)? {
+        uapi::VIRTGPU_PARAM_CAPSET_QUERY_FIX => 1,
+        uapi::VIRTGPU_PARAM_3D_FEATURES
+        | uapi::VIRTGPU_PARAM_RESOURCE_BLOB
+        | uapi::VIRTGPU_PARAM_HOST_VISIBLE
+        | uapi::VIRTGPU_PARAM_CROSS_DEVICE
+        | uapi::VIRTGPU_PARAM_CONTEXT_INIT
+        | uapi::VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs
+        | uapi::VIRTGPU_PARAM_EXPLICIT_DEBUG_NAME => 0,
+        uapi::VIRTGPU_PARAM_BLOB_ALIGNMENT => return Err(ENOENT),
+        _ => return Err(EINVAL),
+    };
+    Ok(value)
+}
+
+impl File {
+    /// `DRM_IOCTL_VIRTGPU_GETPARAM`: writes the parameter's value, as a C `int` like the C
+    /// driver does, to the user address in `value`.
+    fn get_param(
+        _dev: &drm::Device<VirtioGpuDriver, drm::Registered>,
+        _reg: &(),
+        args: &mut uapi::drm_virtgpu_getparam,
+        _file: &drm::File<File>,
+    ) -> Result<u32> {
+        let value = param_value(args.param)?;
+        let addr = usize::try_from(args.value).map_err(|_| EFAULT)?;
+        let mut writer = UserSlice::new(UserPtr::from_addr(addr), size_of::<i32>()).writer();
+        writer.write_slice(&value.to_ne_bytes())?;
+        Ok(0)
     }
 }
 
@@ -63,5 +107,30 @@ impl drm::Driver for VirtioGpuDriver {
     /// As the C driver, which keeps its render node without 3D support.
     const FEAT_RENDER: bool = true;
 
-    kernel::declare_drm_ioctls! {}
+    kernel::declare_drm_ioctls! {
+        (VIRTGPU_GETPARAM, drm_virtgpu_getparam, ioctl::RENDER_ALLOW, File::get_param),
+    }
+}
+
+#[cfg(CONFIG_DRM_VIRTIO_GPU_RS_KUNIT_TEST)]
+#[kernel::macros::kunit_tests(virtio_gpu_rs_drv)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn getparam_values() {
+        assert_eq!(param_value(uapi::VIRTGPU_PARAM_CAPSET_QUERY_FIX.into()), Ok(1));
+        assert_eq!(param_value(uapi::VIRTGPU_PARAM_3D_FEATURES.into()), Ok(0));
+        assert_eq!(param_value(uapi::VIRTGPU_PARAM_RESOURCE_BLOB.into()), Ok(0));
+        assert_eq!(param_value(uapi::VIRTGPU_PARAM_CONTEXT_INIT.into()), Ok(0));
+        assert_eq!(param_value(uapi::VIRTGPU_PARAM_BLOB_ALIGNMENT.into()), Err(ENOENT));
+    }
+
+    #[test]
+    fn getparam_rejects_unknown_parameters() {
+        assert_eq!(param_value(0), Err(EINVAL));
+        assert_eq!(param_value(10), Err(EINVAL));
+        assert_eq!(param_value(1 << 32), Err(EINVAL));
+        assert_eq!(param_value(u64::MAX), Err(EINVAL));
+    }
 }
