@@ -42,7 +42,8 @@ if [ "$VARIANT" = debug ]; then
 	mkdir -p "$OUT/fuzz"
 	logged "$CACHE/logs/fuzz-build.log" sh -c "gcc -O2 -Wall -Wextra -Werror -o '$OUT/fuzz/vgpu-fuzz' \
 		'$TOP/scripts/fuzz/vgpu-fuzz.c' \$(pkg-config --cflags libdrm)"
-	guest_args+=(--file "$OUT/fuzz/vgpu-fuzz" --env "FUZZ_SEEDS=$FUZZ_SEEDS" --env "FUZZ_CALLS=$FUZZ_CALLS")
+	guest_args+=(--file "$OUT/fuzz/vgpu-fuzz" --env "FUZZ_SEEDS=$FUZZ_SEEDS" --env "FUZZ_CALLS=$FUZZ_CALLS"
+		--env "FUZZ_SKIP=${FUZZ_SKIP:-}")
 fi
 
 say "running IGT on the $DRIVER driver, $VARIANT kernel ($(grep -cv '^\s*\(#\|$\)' "$TOP/igt/testlist.txt") tests; results: $run/igt-results.txt)"

@@ -20,7 +20,7 @@ for seed in ${FUZZ_SEEDS:-}; do
 	fi
 	echo "[vgpu] fuzz@seed-$seed" >/dev/kmsg
 	echo "fuzz@seed-$seed" >"$RUN/igt-progress"
-	if VGPU_FUZZ_TRACE=$RUN/fuzz-$seed.last "$RUN/vgpu-fuzz" "$seed" "${FUZZ_CALLS:-20000}" /dev/dri/card0 \
+	if VGPU_FUZZ_TRACE=$RUN/fuzz-$seed.last VGPU_FUZZ_SKIP=${FUZZ_SKIP:-} "$RUN/vgpu-fuzz" "$seed" "${FUZZ_CALLS:-20000}" /dev/dri/card0 \
 		>"$RUN/fuzz-$seed.txt" 2>&1; then
 		echo "seed $seed pass $(sed -n 's/^calls //p' "$RUN/fuzz-$seed.txt") calls" >>"$FZ"
 	else
