@@ -476,10 +476,10 @@ static void op_blob(void)
 	case 0:
 		c.data = (uintptr_t)user_ptr(&len);
 		/*
-		 * Sizes up to 16 MiB: the DRM core accepts blobs up to INT_MAX, and a few of those
-		 * in a 2 GiB guest only measure the OOM killer.
+		 * Sizes up to 1 MiB: the DRM core accepts blobs up to INT_MAX, and a pool of big
+		 * ones in a 2 GiB guest only measures the OOM killer.
 		 */
-		c.length = chance(80) ? (uint32_t)len : (uint32_t)(interesting() % (16u << 20));
+		c.length = chance(80) ? (uint32_t)len : (uint32_t)(interesting() % (1u << 20));
 		if (CALL(16, DRM_IOCTL_MODE_CREATEPROPBLOB, &c) == 0) {
 			d.blob_id = pool_add(&blobs, c.blob_id);
 			if (d.blob_id)
