@@ -119,11 +119,17 @@ mod tests {
 
     #[test]
     fn getparam_values() {
-        assert_eq!(param_value(uapi::VIRTGPU_PARAM_CAPSET_QUERY_FIX.into()), Ok(1));
+        assert_eq!(
+            param_value(uapi::VIRTGPU_PARAM_CAPSET_QUERY_FIX.into()),
+            Ok(1)
+        );
         assert_eq!(param_value(uapi::VIRTGPU_PARAM_3D_FEATURES.into()), Ok(0));
         assert_eq!(param_value(uapi::VIRTGPU_PARAM_RESOURCE_BLOB.into()), Ok(0));
         assert_eq!(param_value(uapi::VIRTGPU_PARAM_CONTEXT_INIT.into()), Ok(0));
-        assert_eq!(param_value(uapi::VIRTGPU_PARAM_BLOB_ALIGNMENT.into()), Err(ENOENT));
+        assert_eq!(
+            param_value(uapi::VIRTGPU_PARAM_BLOB_ALIGNMENT.into()),
+            Err(ENOENT)
+        );
     }
 
     #[test]
