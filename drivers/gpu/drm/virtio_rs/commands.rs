@@ -66,8 +66,8 @@ const EDID_MAX: usize = EDID_RESPONSE_SIZE - offset_of!(uapi::virtio_gpu_resp_ed
 /// Size of a response that carries no data (`VIRTIO_GPU_RESP_OK_NODATA`).
 pub(crate) const NODATA_SIZE: usize = HDR_SIZE;
 
-/// The most backing entries one `VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING` carries, as the C
-/// driver's limit on a request's size (one page per entry of a 16 MiB buffer is 4096).
+/// The most backing entries one `VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING` carries: 64 MiB of
+/// 4 KiB pages, in a request of 256 KiB.
 pub(crate) const MAX_BACKING_ENTRIES: usize = 16384;
 
 /// A rectangle in a resource or on a scanout (`struct virtio_gpu_rect`).
@@ -116,7 +116,8 @@ impl FenceIds {
     }
 }
 
-/// A request being encoded: a zeroed buffer the size of the C structure `S`.
+/// A request being encoded: a zeroed buffer the size of the C structure `S`, and of the
+/// entries that follow it for the commands that have them.
 struct Encoder<S> {
     buf: KVec<u8>,
     _layout: core::marker::PhantomData<S>,
@@ -125,8 +126,14 @@ struct Encoder<S> {
 impl<S> Encoder<S> {
     /// Starts a request of type `cmd`, fenced with `fence` if given.
     fn new(cmd: u32, fence: Option<u64>) -> Result<Self> {
+        Self::with_trailer(cmd, fence, 0)
+    }
+
+    /// Like [`Encoder::new`], with `trailer` more bytes after the structure.
+    fn with_trailer(cmd: u32, fence: Option<u64>, trailer: usize) -> Result<Self> {
+        let len = size_of::<S>().checked_add(trailer).ok_or(EINVAL)?;
         let mut this = Self {
-            buf: KVec::from_elem(0u8, size_of::<S>(), GFP_KERNEL)?,
+            buf: KVec::from_elem(0u8, len, GFP_KERNEL)?,
             _layout: core::marker::PhantomData,
         };
         this.u32(offset_of!(uapi::virtio_gpu_ctrl_hdr, type_), cmd);
@@ -245,19 +252,19 @@ pub(crate) fn resource_attach_backing(
     if entries.is_empty() || entries.len() > MAX_BACKING_ENTRIES {
         return Err(EINVAL);
     }
-    let mut e = Encoder::<S>::new(CMD_RESOURCE_ATTACH_BACKING, fence)?;
+    let mut e = Encoder::<S>::with_trailer(
+        CMD_RESOURCE_ATTACH_BACKING,
+        fence,
+        entries.len() * size_of::<M>(),
+    )?;
     e.u32(offset_of!(S, resource_id), resource);
     e.u32(offset_of!(S, nr_entries), u32::try_from(entries.len())?);
-    let mut buf = e.finish();
-    for entry in entries {
-        let mut raw = [0u8; size_of::<M>()];
-        let addr = offset_of!(M, addr);
-        let length = offset_of!(M, length);
-        raw[addr..addr + 8].copy_from_slice(&entry.addr.to_le_bytes());
-        raw[length..length + 4].copy_from_slice(&entry.length.to_le_bytes());
-        buf.extend_from_slice(&raw, GFP_KERNEL)?;
+    for (i, entry) in entries.iter().enumerate() {
+        let base = size_of::<S>() + i * size_of::<M>();
+        e.u64(base + offset_of!(M, addr), entry.addr);
+        e.u32(base + offset_of!(M, length), entry.length);
     }
-    Ok(buf)
+    Ok(e.finish())
 }
 
 /// Encodes `VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING`.

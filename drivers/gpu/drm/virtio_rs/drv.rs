@@ -76,8 +76,9 @@ impl File {
     ) -> Result<u32> {
         let value = param_value(args.param)?;
         let addr = usize::try_from(args.value).map_err(|_| EFAULT)?;
-        let mut writer = UserSlice::new(UserPtr::from_addr(addr), size_of::<i32>()).writer();
-        writer.write_slice(&value.to_ne_bytes())?;
+        UserSlice::new(UserPtr::from_addr(addr), size_of::<i32>())
+            .writer()
+            .write(&value)?;
         Ok(0)
     }
 }
