@@ -66,7 +66,7 @@ def read_runs(path):
 def summary(entry):
     """(median, spread %) of a figure, or None when it was not measured."""
     values = entry[0] if entry else []
-    if not values or (entry[2] and not values):
+    if not values:
         return None
     med = statistics.median(values)
     spread = (max(values) - min(values)) / med * 100 if med else 0.0

@@ -9,7 +9,6 @@ OUT=${OUT:-$TOP/out}
 RUNS=${BENCH_RUNS:-5}
 MPL_VERSION=3.9.4
 bin=$OUT/bench/vgpu-bench
-mkdir -p "$OUT/bench"
 
 # The plot needs matplotlib; it lives with the other tools, not in the system.
 export PYTHONPATH=$TOOLS_DIR/py${PYTHONPATH:+:$PYTHONPATH}
@@ -21,8 +20,7 @@ if ! python3 -c "import matplotlib" 2>/dev/null; then
 fi
 
 say "building the benchmark program (C on libdrm)"
-logged "$CACHE/logs/bench-build.log" sh -c "gcc -O2 -Wall -Wextra -Werror -o '$bin' \
-	'$TOP/scripts/bench/vgpu-bench.c' \$(pkg-config --cflags --libs libdrm)"
+build_guest_program "$TOP/scripts/bench/vgpu-bench.c" "$bin"
 
 guest_args=()
 [ "${KVM:-0}" = 1 ] && guest_args+=(--kvm)

@@ -39,9 +39,7 @@ guest_args=()
 FUZZ_SEEDS=${FUZZ_SEEDS:-1 2 3 4 5}
 FUZZ_CALLS=${FUZZ_CALLS:-20000}
 if [ "$VARIANT" = debug ]; then
-	mkdir -p "$OUT/fuzz"
-	logged "$CACHE/logs/fuzz-build.log" sh -c "gcc -O2 -Wall -Wextra -Werror -o '$OUT/fuzz/vgpu-fuzz' \
-		'$TOP/scripts/fuzz/vgpu-fuzz.c' \$(pkg-config --cflags libdrm)"
+	build_guest_program "$TOP/scripts/fuzz/vgpu-fuzz.c" "$OUT/fuzz/vgpu-fuzz"
 	guest_args+=(--file "$OUT/fuzz/vgpu-fuzz" --env "FUZZ_SEEDS=$FUZZ_SEEDS" --env "FUZZ_CALLS=$FUZZ_CALLS"
 		--env "FUZZ_SKIP=${FUZZ_SKIP:-}")
 fi

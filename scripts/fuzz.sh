@@ -11,9 +11,7 @@ DRIVER=${DRIVER:-rust}
 seeds=${FUZZ_SEEDS:-$(seq -s ' ' 1 20)}
 calls=${FUZZ_CALLS:-200000}
 run=$OUT/fuzz-$DRIVER-$VARIANT
-mkdir -p "$OUT/fuzz"
-logged "$CACHE/logs/fuzz-build.log" sh -c "gcc -O2 -Wall -Wextra -Werror -o '$OUT/fuzz/vgpu-fuzz' \
-	'$TOP/scripts/fuzz/vgpu-fuzz.c' \$(pkg-config --cflags libdrm)"
+build_guest_program "$TOP/scripts/fuzz/vgpu-fuzz.c" "$OUT/fuzz/vgpu-fuzz"
 say "fuzzing the $DRIVER driver ($VARIANT kernel): seeds $seeds, $calls calls each"
 rc=0
 python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task fuzz --run-dir "$run" \

@@ -65,5 +65,14 @@ logged() {
 	fi
 }
 
+# Build a guest program (one C file, using libdrm) on the host; it runs in the
+# guest as it is. build_guest_program SOURCE OUTPUT
+build_guest_program() {
+	mkdir -p "$(dirname "$2")"
+	logged "$CACHE/logs/$(basename "$2")-build.log" sh -c \
+		'gcc -O2 -Wall -Wextra -Werror -o "$2" "$1" $(pkg-config --cflags --libs libdrm)' \
+		sh "$1" "$2"
+}
+
 # Content hash of files, to decide whether a cached step is still valid.
 hash_files() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }

@@ -502,20 +502,18 @@ static void op_atomic(void)
 	uint32_t objs_v[4], counts[4], props_v[16];
 	uint64_t values[16];
 	struct drm_mode_atomic a = { 0 };
-	uint32_t i, n = 0;
+	uint32_t i;
 
 	a.count_objs = chance(90) ? below(5) : (uint32_t)interesting();
 	for (i = 0; i < 4; i++) {
 		objs_v[i] = pool_pick(&objs);
 		counts[i] = chance(90) ? below(5) : (uint32_t)interesting();
-		n += counts[i] > 4 ? 4 : counts[i];
 	}
 	for (i = 0; i < 16; i++) {
 		props_v[i] = pool_pick(&props);
 		values[i] = chance(40) ? pool_pick(chance(50) ? &fbs : &crtcs) :
 			    chance(50) ? pool_pick(&blobs) : interesting();
 	}
-	(void)n;
 	a.objs_ptr = chance(95) ? (uintptr_t)objs_v : uptr();
 	a.count_props_ptr = chance(95) ? (uintptr_t)counts : uptr();
 	a.props_ptr = chance(95) ? (uintptr_t)props_v : uptr();

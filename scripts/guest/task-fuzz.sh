@@ -4,18 +4,17 @@
 # attributed to its seed; the counts go to $RUN/fuzz-<seed>.txt, and a line
 # "seed <N> <pass|fail> <detail>" per seed to $RUN/fuzz.txt.
 
+# The run directory is new for each run, so $FZ only holds seeds from this run:
+# after a reboot (a seed that crashed or hung the guest or QEMU) it says which
+# seeds are done, and the host's record says how the one that stopped it ended.
 FZ=$RUN/fuzz.txt
-: >"$FZ"
 chmod +x "$RUN/vgpu-fuzz" 2>/dev/null
-# After a reboot (a seed that crashed or hung the guest or QEMU), carry on.
-[ -s "$RUN/fuzz.txt.keep" ] && cp "$RUN/fuzz.txt.keep" "$FZ"
 for seed in ${FUZZ_SEEDS:-}; do
-	if grep -q "^seed $seed " "$FZ"; then
+	if grep -q "^seed $seed " "$FZ" 2>/dev/null; then
 		continue
 	fi
 	if grep -q "^fuzz@seed-$seed " "$RUN/igt-results.txt" 2>/dev/null; then
 		echo "seed $seed fail $(grep "^fuzz@seed-$seed " "$RUN/igt-results.txt" | awk '{ print $2 }') (recorded by the host)" >>"$FZ"
-		cp "$FZ" "$RUN/fuzz.txt.keep"
 		continue
 	fi
 	echo "[vgpu] fuzz@seed-$seed" >/dev/kmsg
@@ -27,6 +26,5 @@ for seed in ${FUZZ_SEEDS:-}; do
 		echo "seed $seed fail exit $? $(tail -n 1 "$RUN/fuzz-$seed.txt")" >>"$FZ"
 	fi
 	log "fuzz: $(tail -n 1 "$FZ")"
-	cp "$FZ" "$RUN/fuzz.txt.keep"
 done
 echo "[vgpu] fuzz@done" >/dev/kmsg
