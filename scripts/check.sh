@@ -44,6 +44,11 @@ if [ "$VARIANT" = debug ]; then
 		--env "FUZZ_SKIP=${FUZZ_SKIP:-}")
 fi
 
+# Pixel truth, after IGT: the guest draws a known pattern through each format of
+# the primary plane and one damaged rectangle; the host compares its screendumps.
+build_guest_program "$TOP/scripts/pixels/vgpu-pixels.c" "$OUT/pixels/vgpu-pixels"
+guest_args+=(--file "$OUT/pixels/vgpu-pixels")
+
 say "running IGT on the $DRIVER driver, $VARIANT kernel ($(grep -cv '^\s*\(#\|$\)' "$TOP/igt/testlist.txt") tests; results: $run/igt-results.txt)"
 guest_rc=0
 python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt --run-dir "$run" \
@@ -84,10 +89,19 @@ if [ "$VARIANT" = debug ]; then
 		check "fuzz: $line" test "$(awk '{ print $3 }' <<<"$line")" = pass
 	done
 fi
+# The screendumps against the pattern (scripts/pixels-check.py).
+while read -r result name detail; do
+	case $result in
+	pass) passed=$((passed + 1)) ;;
+	skip) say "skip  $name: $detail"; skipped=$((skipped + 1)) ;;
+	*) say "FAIL  $name: $detail"; failed=$((failed + 1)) ;;
+	esac
+done < <(python3 "$TOP/scripts/pixels-check.py" "$run" || :)
 # KUnit: the Rust driver's suites run each time its module loads (boot, then
-# every reload cycle); each case of the first run counts, and every run must pass.
+# every reload cycle), the KMS abstraction's once at boot; each case of the first
+# run counts, and every run must pass.
 if [ "$DRIVER" = rust ]; then
-	for suite in virtio_gpu_rs_commands virtio_gpu_rs_drv; do
+	for suite in virtio_gpu_rs_commands virtio_gpu_rs_drv virtio_gpu_rs_gem rust_drm_kms_crtc; do
 		kunit_out=$(python3 "$TOP/scripts/kunit-results.py" "$run/console.log" "$suite") || :
 		while read -r result name detail; do
 			case $result in

@@ -36,6 +36,7 @@ use core::{
 mod virtqueue;
 
 pub use self::virtqueue::{
+    QueueHandle,
     Request,
     Virtqueues, //
 };

@@ -57,6 +57,7 @@ case "$TASK" in
 boot) . "$RUN/guest/task-boot.sh" ;;
 igt)
 	. "$RUN/guest/task-igt.sh"
+	[ -e "$RUN/vgpu-pixels" ] && . "$RUN/guest/task-pixels.sh"
 	[ -n "${FUZZ_SEEDS:-}" ] && . "$RUN/guest/task-fuzz.sh"
 	. "$RUN/guest/task-lifecycle.sh"
 	;;

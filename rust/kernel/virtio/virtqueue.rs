@@ -130,8 +130,9 @@ impl Request {
     }
 }
 
-/// The raw queue pointers, only used with the queues' lock held.
-struct RawQueues<const N: usize>([*mut bindings::virtqueue; N]);
+/// The raw queue pointers, only used with the queues' lock held; `None` once the queues are
+/// being torn down.
+struct RawQueues<const N: usize>(Option<[*mut bindings::virtqueue; N]>);
 
 // SAFETY: The pointers are only dereferenced by the C virtqueue functions, with the lock held,
 // which makes them usable from any thread.
@@ -149,15 +150,28 @@ struct Shared<const N: usize> {
 /// The `N` virtqueues of a bound virtio device, created by [`Device::find_vqs`].
 ///
 /// Dropping it resets the device, cancels every request still queued, and deletes the queues.
+/// Code that may run after that, such as the release of an object the device used, submits
+/// through a [`QueueHandle`] instead, which fails with [`ENODEV`] once the queues are gone.
 ///
 /// # Invariants
 ///
-/// - `vdev->priv` points to `shared` for as long as `self` exists, and the queues in `shared`
-///   are the device's queues, valid until `del_vqs`.
+/// - `vdev->priv` points to `shared` for as long as `self` exists.
+/// - The queues in `shared` are the device's queues until `drop()` takes them out, which it
+///   does before `del_vqs`.
 /// - Every token in a queue is an `Arc<Request>` turned into a raw pointer by `submit()`.
 pub struct Virtqueues<'a, const N: usize> {
     dev: &'a Device<device::Bound>,
-    shared: Pin<KBox<Shared<N>>>,
+    shared: Arc<Shared<N>>,
+}
+
+/// A handle on the virtqueues of a device, that may outlive the binding.
+///
+/// It submits requests as [`Virtqueues::submit`] does while the [`Virtqueues`] it came from
+/// exist, and fails with [`ENODEV`] afterwards: the device has then been reset, and owns no
+/// buffer of the driver any more.
+#[derive(Clone)]
+pub struct QueueHandle<const N: usize> {
+    shared: Arc<Shared<N>>,
 }
 
 impl<'a> Device<device::Core<'a>> {
@@ -172,9 +186,9 @@ impl<'a> Device<device::Core<'a>> {
         if !unsafe { (*vdev).priv_ }.is_null() {
             return Err(EBUSY);
         }
-        let shared = KBox::pin_init(
+        let shared = Arc::pin_init(
             pin_init!(Shared {
-                queues <- new_spinlock_irq!(RawQueues([ptr::null_mut(); N]), "virtio::Virtqueues"),
+                queues <- new_spinlock_irq!(RawQueues(None), "virtio::Virtqueues"),
             }),
             GFP_KERNEL,
         )?;
@@ -188,7 +202,8 @@ impl<'a> Device<device::Core<'a>> {
 
         // The callbacks find `shared` through `priv`; set it before any queue exists.
         let shared_ptr: *const Shared<N> = &*shared;
-        // SAFETY: As above; `shared` is pinned and outlives the queues (see `Drop`).
+        // SAFETY: As above; `shared` is pinned and outlives the queues: `Virtqueues` holds a
+        // reference to it until after `del_vqs` (see `Drop`).
         unsafe { (*vdev).priv_ = shared_ptr.cast_mut().cast() };
 
         // SAFETY: `vdev` is a valid device in probe, with no queues yet; `vqs` and `info` have
@@ -207,7 +222,7 @@ impl<'a> Device<device::Core<'a>> {
             unsafe { (*vdev).priv_ = ptr::null_mut() };
             return Err(e);
         }
-        shared.queues.lock().0 = vqs;
+        shared.queues.lock().0 = Some(vqs);
 
         // SAFETY: `vdev` is a valid device whose queues are set up.
         unsafe { bindings::virtio_device_ready(vdev) };
@@ -223,6 +238,28 @@ impl<const N: usize> Virtqueues<'_, N> {
     /// A request is submitted once: submitting it again fails with [`EBUSY`]. [`ENOSPC`] means
     /// the queue is full; the request can be submitted again later.
     pub fn submit(&self, index: usize, request: &Arc<Request>) -> Result {
+        self.shared.submit(index, request)
+    }
+
+    /// Returns a handle that submits to these queues for as long as they exist.
+    pub fn handle(&self) -> QueueHandle<N> {
+        QueueHandle {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<const N: usize> QueueHandle<N> {
+    /// Submits `request` on queue `index`, as [`Virtqueues::submit`] does.
+    ///
+    /// Fails with [`ENODEV`] once the queues have been torn down.
+    pub fn submit(&self, index: usize, request: &Arc<Request>) -> Result {
+        self.shared.submit(index, request)
+    }
+}
+
+impl<const N: usize> Shared<N> {
+    fn submit(&self, index: usize, request: &Arc<Request>) -> Result {
         if index >= N {
             return Err(EINVAL);
         }
@@ -248,10 +285,15 @@ impl<const N: usize> Virtqueues<'_, N> {
         }
         let mut sgs = [ptr::from_mut(&mut out_sg), ptr::from_mut(&mut in_sg)];
 
+        let queues = self.queues.lock();
+        let Some(vqs) = queues.0 else {
+            drop(queues);
+            request.submitted.store(false, Relaxed);
+            return Err(ENODEV);
+        };
+        let vq = vqs[index];
         // The queue's reference: it lives until the device returns the request.
         let token = Arc::into_raw(request.clone());
-        let queues = self.shared.queues.lock();
-        let vq = queues.0[index];
         // SAFETY: `vq` is a live queue of this device (type invariant), used with the lock
         // held. The scatterlists are only read during the call; the buffers they describe are
         // kept alive by `token` until the request comes back.
@@ -281,16 +323,19 @@ impl<const N: usize> Virtqueues<'_, N> {
 impl<const N: usize> Drop for Virtqueues<'_, N> {
     fn drop(&mut self) {
         let vdev = self.dev.as_raw();
-        // Stop the device first: once reset it no longer reads or writes any buffer, and the
-        // queues' unused buffers may be taken back.
+        // From here on, submitting fails: nothing new reaches the device.
+        let vqs = self.shared.queues.lock().0.take();
+        // Stop the device: once reset it no longer reads or writes any buffer, and the queues'
+        // unused buffers may be taken back.
         //
         // SAFETY: `vdev` is a valid, bound device.
         unsafe { bindings::virtio_reset_device(vdev) };
         {
-            let queues = self.shared.queues.lock();
-            for &vq in queues.0.iter() {
+            let _queues = self.shared.queues.lock();
+            for &vq in vqs.iter().flatten() {
                 loop {
-                    // SAFETY: `vq` is a queue of a reset device, used with the lock held.
+                    // SAFETY: `vq` is a queue of a reset device, not deleted yet, used with the
+                    // lock held.
                     let token = unsafe { bindings::virtqueue_detach_unused_buf(vq) };
                     if token.is_null() {
                         break;

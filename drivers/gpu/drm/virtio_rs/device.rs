@@ -3,7 +3,10 @@
 //! Binding to the virtio device: feature negotiation, configuration space, the queues, and
 //! the display layout the device reports.
 
-use crate::commands;
+use crate::{
+    commands,
+    kms, //
+};
 use core::mem::offset_of;
 use kernel::{
     device::Core,
@@ -11,7 +14,17 @@ use kernel::{
     drm,
     fmt,
     prelude::*,
-    time::Delta,
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+    },
+    time::{
+        delay::fsleep,
+        Delta, //
+    },
     uapi,
     virtio, //
 };
@@ -45,28 +58,105 @@ kernel::virtio_device_table!(VIRTIO_TABLE, [virtio::DeviceId::new(uapi::VIRTIO_I
 /// The virtio-gpu driver.
 pub(crate) struct VirtioGpuDriver;
 
-/// Per-device state.
+/// Per-device state of the virtio device's binding.
 ///
-/// The fields drop in order: userspace loses the DRM device first (and every ioctl in it
-/// finishes), then the queues reset the device and take back what it still holds.
-#[expect(dead_code, reason = "read by KMS, which comes next")]
+/// The fields drop in order: userspace loses the DRM device first (every ioctl in it finishes,
+/// and the displays are turned off), then the queues reset the device and take back what it
+/// still holds.
 pub(crate) struct VirtioGpu<'a> {
     /// The DRM device's registration with userspace.
-    registration: Devres<drm::Registration<'static, VirtioGpuDriver>>,
+    _registration: Devres<drm::Registration<'static, VirtioGpuDriver>>,
     /// The control queue (0) and the cursor queue (1).
-    queues: virtio::Virtqueues<'a, 2>,
-    /// Scanouts (heads) the device reports, capped at [`MAX_SCANOUTS`].
-    pub(crate) num_scanouts: u32,
-    /// Capability sets the device reports (3D only).
-    pub(crate) num_capsets: u32,
-    /// Each scanout's EDID, when the device offers them and they are valid.
-    pub(crate) edids: KVec<Option<KVec<u8>>>,
-    /// The scanouts' geometry, as the device last reported it.
-    pub(crate) modes: [commands::DisplayMode; commands::MAX_SCANOUTS],
+    _queues: virtio::Virtqueues<'a, 2>,
+}
+
+/// What the DRM device knows of a scanout (a head).
+pub(crate) struct Scanout {
+    /// The geometry the device reported at probe.
+    pub(crate) mode: commands::DisplayMode,
+    /// The display's EDID, when the device offers EDIDs and this one is valid.
+    pub(crate) edid: Option<KVec<u8>>,
+}
+
+/// The DRM device's data: how it reaches the device, and the device's displays.
+///
+/// It lives as long as the DRM device, which may outlive the binding: after unbind, the
+/// queues refuse requests with [`ENODEV`].
+pub(crate) struct Gpu {
+    /// The queues.
+    pub(crate) queues: Queues,
+    /// The next host resource id; ids start at 1, 0 means "no resource".
+    next_resource_id: Atomic<u32>,
+    /// The scanouts, at most [`MAX_SCANOUTS`].
+    pub(crate) scanouts: KVec<Scanout>,
+    /// Whether the device offers EDIDs.
+    pub(crate) has_edid: bool,
+}
+
+impl Gpu {
+    /// Returns a new host resource id.
+    pub(crate) fn new_resource_id(&self) -> Result<u32> {
+        let id = self.next_resource_id.fetch_add(1, Relaxed);
+        if id == 0 {
+            // Wrapped around after 2^32 - 1 resources.
+            return Err(ENOSPC);
+        }
+        Ok(id)
+    }
+}
+
+/// The device's queues, as the DRM side submits to them.
+#[derive(Clone)]
+pub(crate) struct Queues(virtio::QueueHandle<2>);
+
+/// How long the driver sleeps when the control queue is full, before it tries again.
+const QUEUE_FULL_BACKOFF: Delta = Delta::from_micros(500);
+
+impl Queues {
+    /// Submits `request` on the control queue, waiting for room while the queue is full, at
+    /// most [`COMMAND_TIMEOUT`].
+    fn submit(&self, request: &Arc<virtio::Request>) -> Result {
+        let mut waited = Delta::ZERO;
+        loop {
+            match self.0.submit(CONTROL_QUEUE, request) {
+                Err(ENOSPC) if waited < COMMAND_TIMEOUT => {
+                    fsleep(QUEUE_FULL_BACKOFF);
+                    waited = waited + QUEUE_FULL_BACKOFF;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// Sends `cmd`, which the device answers without data, and does not wait for the answer.
+    ///
+    /// The device executes the control queue's commands in order, so a later command that is
+    /// waited for is also a barrier for this one.
+    pub(crate) fn send(&self, cmd: KVec<u8>) -> Result {
+        self.submit(&virtio::Request::new(cmd, commands::NODATA_SIZE)?)
+    }
+
+    /// Sends `cmd`, a cursor command, on the cursor queue, without waiting.
+    ///
+    /// The cursor queue is separate so that cursor moves do not wait behind display updates.
+    pub(crate) fn send_cursor(&self, cmd: KVec<u8>) -> Result {
+        // The device answers cursor commands without writing anything.
+        let request = virtio::Request::new(cmd, commands::NODATA_SIZE)?;
+        self.0.submit(CURSOR_QUEUE, &request)
+    }
+
+    /// Sends `cmd`, which the device answers without data, and waits for the answer.
+    pub(crate) fn call_nodata(&self, cmd: KVec<u8>) -> Result {
+        let request = virtio::Request::new(cmd, commands::NODATA_SIZE)?;
+        self.submit(&request)?;
+        commands::check_nodata(request.wait_timeout(COMMAND_TIMEOUT)?, None)
+    }
 }
 
 /// Index of the control queue.
 const CONTROL_QUEUE: usize = 0;
+/// Index of the cursor queue.
+const CURSOR_QUEUE: usize = 1;
 
 /// How long probe waits for the device to answer a command, as the C driver does for the
 /// display info.
@@ -149,16 +239,25 @@ impl VirtioGpuDriver {
             }
         }
 
-        let drm = drm::UnregisteredDevice::<Self>::new(vdev.transport()?, Ok(()))?;
+        let mut scanouts = KVec::with_capacity(num_scanouts as usize, GFP_KERNEL)?;
+        for (i, mode) in modes.iter().take(num_scanouts as usize).enumerate() {
+            let edid = edids.get_mut(i).and_then(Option::take);
+            scanouts.push(Scanout { mode: *mode, edid }, GFP_KERNEL)?;
+        }
+        let gpu = Gpu {
+            queues: Queues(queues.handle()),
+            next_resource_id: Atomic::new(1),
+            scanouts,
+            has_edid: vdev.has_feature(uapi::VIRTIO_GPU_F_EDID),
+        };
+
+        let drm = drm::UnregisteredDevice::<Self>::new(vdev.transport()?, Ok::<_, Error>(gpu))?;
+        kms::create_outputs(&drm)?;
         let registration = vdev.register_drm(drm, Ok::<(), Error>(()), 0)?;
 
         Ok(VirtioGpu {
-            registration,
-            queues,
-            edids,
-            num_scanouts,
-            num_capsets,
-            modes,
+            _registration: registration,
+            _queues: queues,
         })
     }
 }

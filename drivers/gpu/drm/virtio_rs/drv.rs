@@ -5,11 +5,16 @@
 //! Userspace cannot tell this driver from the C one by name: both are `virtio_gpu` 0.1.0,
 //! "virtio GPU", and both register on the virtio device's transport (the PCI function).
 
-use crate::device::VirtioGpuDriver;
+use crate::{
+    device::{
+        Gpu,
+        VirtioGpuDriver, //
+    },
+    gem,
+};
 use kernel::{
     drm::{
         self,
-        gem,
         ioctl, //
     },
     prelude::*,
@@ -83,30 +88,28 @@ impl File {
     }
 }
 
-/// The driver's part of a GEM object.
-#[pin_data]
-pub(crate) struct Object {}
-
-impl gem::DriverObject for Object {
-    type Driver = VirtioGpuDriver;
-    type Args = ();
-
-    fn new(_dev: &VirtioGpuDrm, _size: usize, _args: ()) -> impl PinInit<Self, Error> {
-        try_pin_init!(Object {})
-    }
-}
-
 #[vtable]
 impl drm::Driver for VirtioGpuDriver {
-    type Data = ();
+    type Data = Gpu;
     type RegistrationData<'a> = ();
-    type Object = gem::Object<Object>;
+    type Object = gem::Bo;
     type File = File;
     type ParentDevice<Ctx: kernel::device::DeviceContext> = virtio::Transport<Ctx>;
 
     const INFO: drm::DriverInfo = INFO;
     /// As the C driver, which keeps its render node without 3D support.
     const FEAT_RENDER: bool = true;
+    const FEAT_MODESET: bool = true;
+    /// The host draws the cursor, and needs to know its hot spot.
+    const FEAT_CURSOR_HOTSPOT: bool = true;
+
+    fn dumb_create(
+        dev: &drm::Device<Self, drm::Registered>,
+        file: &drm::File<File>,
+        request: &drm::driver::DumbRequest,
+    ) -> Result<drm::driver::DumbBuffer> {
+        gem::dumb_create(dev, file, request)
+    }
 
     kernel::declare_drm_ioctls! {
         (VIRTGPU_GETPARAM, drm_virtgpu_getparam, ioctl::RENDER_ALLOW, File::get_param),

@@ -4,16 +4,14 @@
 //!
 //! The driver binds to virtio-gpu devices, negotiates the same features as the C driver,
 //! reads the device's configuration, creates the control and cursor queues, asks the
-//! device for its display layout, and registers a DRM device named `virtio_gpu`. KMS comes
-//! next.
+//! device for its display layout, and registers a DRM device named `virtio_gpu` that drives
+//! one display per scanout, with dumb buffers backed by host 2D resources.
 
-#[allow(
-    dead_code,
-    reason = "the 2D and cursor commands are for KMS, which comes next"
-)]
 mod commands;
 mod device;
 mod drv;
+mod gem;
+mod kms;
 
 kernel::module_virtio_driver! {
     type: device::VirtioGpuDriver,

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! GEM objects: guest memory (shmem pages) backing a 2D resource on the host.
+//!
+//! A dumb buffer is a shmem object and a host resource of the same size, with the object's
+//! pages attached to the resource as its backing. The host copies from the pages into the
+//! resource when the driver asks it to (TRANSFER_TO_HOST_2D), so the pages must stay until
+//! the host lets go of them: an object is only freed after the host has answered the
+//! resource's RESOURCE_UNREF, or after the device was reset.
+
+use crate::{
+    commands,
+    device::{
+        Gpu,
+        Queues, //
+    },
+    drv::VirtioGpuDrm,
+};
+use kernel::{
+    drm::{
+        self,
+        gem::{
+            self,
+            shmem,
+            BaseObject, //
+        },
+        kms,
+    },
+    new_mutex,
+    page::PAGE_SIZE,
+    prelude::*,
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Mutex, SetOnce,
+    },
+    uapi,
+};
+
+/// The driver's GEM object type.
+pub(crate) type Bo = shmem::Object<Object>;
+
+/// The host format of a dumb buffer's own resource: `x:R:G:B` in host byte order, as the C
+/// driver's dumb buffers.
+const DUMB_FORMAT: u32 = uapi::virtio_gpu_formats_VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM;
+
+/// The host format that shows the pixels of DRM format `fourcc` as they are in memory, or
+/// `None` if the host has none.
+///
+/// The host's names give the order of the bytes in memory, DRM's the order of the bits of a
+/// little-endian 32-bit word: DRM's `XRGB8888` is the host's `B8G8R8X8`.
+pub(crate) fn host_format(fourcc: u32) -> Option<u32> {
+    if cfg!(target_endian = "big") {
+        // Only the dumb buffers' own format; the others are not mapped for big-endian hosts.
+        return (fourcc == kms::fourcc::HOST_XRGB8888).then_some(DUMB_FORMAT);
+    }
+    Some(match fourcc {
+        kms::fourcc::XRGB8888 => uapi::virtio_gpu_formats_VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
+        kms::fourcc::ARGB8888 => uapi::virtio_gpu_formats_VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM,
+        kms::fourcc::BGRX8888 => uapi::virtio_gpu_formats_VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM,
+        kms::fourcc::BGRA8888 => uapi::virtio_gpu_formats_VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM,
+        _ => return None,
+    })
+}
+
+/// A host resource of an object, in one host format.
+#[derive(Clone, Copy)]
+struct View {
+    format: u32,
+    resource_id: u32,
+}
+
+/// The driver's part of a GEM object.
+///
+/// Its own resource, in [`DUMB_FORMAT`], is created with the object. A framebuffer of the
+/// object in another format is shown through another resource, a view, of the same size and
+/// with the same pages as its backing; views are created when a plane first shows them.
+#[pin_data]
+pub(crate) struct Object {
+    /// The host resource's id, unique while the object exists.
+    resource_id: u32,
+    /// The size of the object's resources, in pixels.
+    width: u32,
+    height: u32,
+    /// The queues, to take the resources back from the host when the object goes; its own
+    /// reference, since an object can outlive the device's binding.
+    queues: Queues,
+    /// Whether the host has created the resource.
+    on_host: Atomic<bool>,
+    /// The pages' addresses, as attached to the resource, for the views.
+    backing: SetOnce<KVec<commands::MemEntry>>,
+    /// The views, by host format.
+    #[pin]
+    views: Mutex<KVec<View>>,
+}
+
+impl Object {
+    /// The object's own host resource.
+    pub(crate) fn resource_id(&self) -> u32 {
+        self.resource_id
+    }
+
+    /// The host resource that shows the object as DRM format `fourcc`, if it exists.
+    pub(crate) fn resource_for(&self, fourcc: u32) -> Option<u32> {
+        let format = host_format(fourcc)?;
+        if format == DUMB_FORMAT {
+            return Some(self.resource_id);
+        }
+        self.views
+            .lock()
+            .iter()
+            .find(|v| v.format == format)
+            .map(|v| v.resource_id)
+    }
+
+    /// Makes sure a host resource shows the object as DRM format `fourcc`, creating a view if
+    /// needed, and returns it.
+    pub(crate) fn prepare_resource_for(&self, gpu: &Gpu, fourcc: u32) -> Result<u32> {
+        let format = host_format(fourcc).ok_or(EINVAL)?;
+        if format == DUMB_FORMAT {
+            return Ok(self.resource_id);
+        }
+        let mut views = self.views.lock();
+        if let Some(view) = views.iter().find(|v| v.format == format) {
+            return Ok(view.resource_id);
+        }
+        let backing = self.backing.as_ref().ok_or(EINVAL)?;
+        let id = gpu.new_resource_id()?;
+        views.reserve(1, GFP_KERNEL)?;
+        self.queues.call_nodata(commands::resource_create_2d(
+            id,
+            format,
+            self.width,
+            self.height,
+            None,
+        )?)?;
+        // From here on the view is the host's, and goes with the object.
+        views.push(
+            View {
+                format,
+                resource_id: id,
+            },
+            GFP_KERNEL,
+        )?;
+        self.queues
+            .call_nodata(commands::resource_attach_backing(id, backing, None)?)?;
+        Ok(id)
+    }
+
+    /// Destroys host resource `id`, which detaches its backing.
+    fn unref(&self, id: u32) {
+        // If the queues are gone, the device was reset, and it holds nothing of the object
+        // any more.
+        match commands::resource_unref(id, None).and_then(|cmd| self.queues.call_nodata(cmd)) {
+            Ok(()) | Err(ENODEV) => {}
+            Err(e) => {
+                // The host may still read the pages; the object goes all the same, as the C
+                // driver's would after a device error.
+                pr_err!("resource {id}: RESOURCE_UNREF failed: {e:?}\n");
+            }
+        }
+    }
+}
+
+impl gem::DriverObject for Object {
+    type Driver = crate::device::VirtioGpuDriver;
+    /// The resource id, the size in pixels, and the queues of the device.
+    type Args = (u32, u32, u32, Queues);
+
+    fn new(_dev: &VirtioGpuDrm, _size: usize, args: Self::Args) -> impl PinInit<Self, Error> {
+        let (resource_id, width, height, queues) = args;
+        try_pin_init!(Object {
+            resource_id,
+            width,
+            height,
+            queues,
+            on_host: Atomic::new(false),
+            backing: SetOnce::new(),
+            views <- new_mutex!(KVec::new()),
+        })
+    }
+
+    fn release(obj: &Bo) {
+        for view in obj.views.lock().iter() {
+            obj.unref(view.resource_id);
+        }
+        if obj.on_host.load(Relaxed) {
+            obj.unref(obj.resource_id);
+        }
+    }
+}
+
+/// The length in bytes of a dumb buffer's lines, and of the buffer, for `width` x `height`
+/// pixels of 32 bits. The size is rounded up to whole pages.
+fn dumb_layout(width: u32, height: u32) -> Result<(u32, usize)> {
+    let pitch = width.checked_mul(4).ok_or(EINVAL)?;
+    let size = usize::try_from(pitch)?
+        .checked_mul(usize::try_from(height)?)
+        .and_then(|s| s.checked_next_multiple_of(PAGE_SIZE))
+        .ok_or(EINVAL)?;
+    if size == 0 {
+        return Err(EINVAL);
+    }
+    Ok((pitch, size))
+}
+
+/// Creates a dumb buffer: a shmem object, and a host resource of its size backed by it.
+///
+/// As the C driver's, dumb buffers are 32 bits per pixel, and their own resource is in the
+/// host's `x:R:G:B` layout.
+pub(crate) fn dumb_create(
+    dev: &drm::Device<crate::device::VirtioGpuDriver, drm::Registered>,
+    file: &drm::File<crate::drv::File>,
+    request: &drm::driver::DumbRequest,
+) -> Result<drm::driver::DumbBuffer> {
+    if request.bpp != 32 {
+        return Err(EINVAL);
+    }
+    let (pitch, size) = dumb_layout(request.width, request.height)?;
+    let gpu: &Gpu = dev;
+    let id = gpu.new_resource_id()?;
+    let args = (id, request.width, request.height, gpu.queues.clone());
+    let bo = Bo::new(dev, size, shmem::ObjectConfig::default(), args)?;
+
+    gpu.queues.call_nodata(commands::resource_create_2d(
+        id,
+        DUMB_FORMAT,
+        request.width,
+        request.height,
+        None,
+    )?)?;
+    bo.on_host.store(true, Relaxed);
+
+    // The pages, as the transport (the device that does DMA) sees them.
+    let sgt = bo.sg_table(dev.as_ref().as_ref())?;
+    let mut entries = KVec::new();
+    for sg in sgt.iter() {
+        entries.push(
+            commands::MemEntry {
+                addr: sg.dma_address(),
+                length: u32::try_from(sg.dma_len())?,
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    gpu.queues
+        .call_nodata(commands::resource_attach_backing(id, &entries, None)?)?;
+    bo.backing.populate(entries);
+
+    let handle = bo.create_handle(file)?;
+    Ok(drm::driver::DumbBuffer {
+        handle,
+        pitch,
+        size: size as u64,
+    })
+}
+
+#[cfg(CONFIG_DRM_VIRTIO_GPU_RS_KUNIT_TEST)]
+#[kernel::macros::kunit_tests(virtio_gpu_rs_gem)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dumb_layout_rounds_up_to_pages() {
+        assert_eq!(dumb_layout(1024, 768), Ok((4096, 1024 * 768 * 4)));
+        assert_eq!(dumb_layout(1, 1), Ok((4, PAGE_SIZE)));
+        assert_eq!(dumb_layout(33, 3), Ok((132, PAGE_SIZE)));
+    }
+
+    #[test]
+    fn formats_map_to_the_host_byte_order() {
+        use kms::fourcc;
+        assert_eq!(host_format(fourcc::XRGB8888), Some(DUMB_FORMAT));
+        assert_eq!(
+            host_format(fourcc::BGRA8888),
+            Some(uapi::virtio_gpu_formats_VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM)
+        );
+        assert_eq!(
+            host_format(fourcc::ARGB8888),
+            Some(uapi::virtio_gpu_formats_VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM)
+        );
+        assert_eq!(host_format(fourcc::code(b'R', b'G', b'1', b'6')), None);
+    }
+
+    #[test]
+    fn dumb_layout_rejects_overflow() {
+        assert_eq!(dumb_layout(u32::MAX, 1), Err(EINVAL));
+        assert_eq!(dumb_layout(0, 0), Err(EINVAL));
+    }
+}
