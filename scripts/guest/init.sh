@@ -8,6 +8,19 @@ RUN=/mnt/run
 
 log() { echo "guest: $*" >/dev/kmsg 2>/dev/null || echo "guest: $*"; }
 
+request_screenshot() { # name: the host saves a screendump of the display as $RUN/<name>.png
+	# Handshake over the shared directory: the host takes the screendump and
+	# answers by creating the .done file.
+	rm -f "$RUN/$1.done"
+	echo "$1" >"$RUN/screenshot.request"
+	for _ in $(seq 300); do
+		[ -e "$RUN/$1.done" ] && return 0
+		sleep 0.1
+	done
+	log "no screenshot answer from the host for $1"
+	return 1
+}
+
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm
 ln -sf /proc/self/fd /dev/fd
@@ -58,6 +71,7 @@ boot) . "$RUN/guest/task-boot.sh" ;;
 igt)
 	. "$RUN/guest/task-igt.sh"
 	[ -e "$RUN/vgpu-pixels" ] && . "$RUN/guest/task-pixels.sh"
+	. "$RUN/guest/task-clients.sh"
 	[ -n "${FUZZ_SEEDS:-}" ] && . "$RUN/guest/task-fuzz.sh"
 	. "$RUN/guest/task-lifecycle.sh"
 	;;

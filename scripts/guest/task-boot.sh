@@ -2,19 +2,6 @@
 # console and on the display (fbdev console, when the driver provides one), and
 # ask the host for a screenshot of it.
 
-request_screenshot() {
-	# Handshake over the shared directory: the host takes the screendump and
-	# answers by creating the .done file.
-	rm -f "$RUN/$1.done"
-	echo "$1" >"$RUN/screenshot.request"
-	for _ in $(seq 300); do
-		[ -e "$RUN/$1.done" ] && return 0
-		sleep 0.1
-	done
-	log "no screenshot answer from the host for $1"
-	return 1
-}
-
 {
 	echo "virtio-gpu-rs test guest"
 	echo "kernel:  $(uname -r)"

@@ -113,12 +113,12 @@ pub(crate) struct Queues(virtio::QueueHandle<2>);
 const QUEUE_FULL_BACKOFF: Delta = Delta::from_micros(500);
 
 impl Queues {
-    /// Submits `request` on the control queue, waiting for room while the queue is full, at
-    /// most [`COMMAND_TIMEOUT`].
-    fn submit(&self, request: &Arc<virtio::Request>) -> Result {
+    /// Submits `request` on queue `index`, waiting for room while the queue is full, at most
+    /// [`COMMAND_TIMEOUT`].
+    fn submit_to(&self, index: usize, request: &Arc<virtio::Request>) -> Result {
         let mut waited = Delta::ZERO;
         loop {
-            match self.0.submit(CONTROL_QUEUE, request) {
+            match self.0.submit(index, request) {
                 Err(ENOSPC) if waited < COMMAND_TIMEOUT => {
                     fsleep(QUEUE_FULL_BACKOFF);
                     waited = waited + QUEUE_FULL_BACKOFF;
@@ -133,7 +133,7 @@ impl Queues {
     /// The device executes the control queue's commands in order, so a later command that is
     /// waited for is also a barrier for this one.
     pub(crate) fn send(&self, cmd: KVec<u8>) -> Result {
-        self.submit(&virtio::Request::new(cmd, commands::NODATA_SIZE)?)
+        self.submit_to(CONTROL_QUEUE, &virtio::Request::new(cmd, commands::NODATA_SIZE)?)
     }
 
     /// Sends `cmd`, a cursor command, on the cursor queue, without waiting.
@@ -141,14 +141,13 @@ impl Queues {
     /// The cursor queue is separate so that cursor moves do not wait behind display updates.
     pub(crate) fn send_cursor(&self, cmd: KVec<u8>) -> Result {
         // The device answers cursor commands without writing anything.
-        let request = virtio::Request::new(cmd, commands::NODATA_SIZE)?;
-        self.0.submit(CURSOR_QUEUE, &request)
+        self.submit_to(CURSOR_QUEUE, &virtio::Request::new(cmd, commands::NODATA_SIZE)?)
     }
 
     /// Sends `cmd`, which the device answers without data, and waits for the answer.
     pub(crate) fn call_nodata(&self, cmd: KVec<u8>) -> Result {
         let request = virtio::Request::new(cmd, commands::NODATA_SIZE)?;
-        self.submit(&request)?;
+        self.submit_to(CONTROL_QUEUE, &request)?;
         commands::check_nodata(request.wait_timeout(COMMAND_TIMEOUT)?, None)
     }
 }
