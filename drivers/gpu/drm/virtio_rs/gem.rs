@@ -129,14 +129,9 @@ impl Object {
         let backing = self.backing.as_ref().ok_or(EINVAL)?;
         let id = gpu.new_resource_id()?;
         views.reserve(1, GFP_KERNEL)?;
-        self.queues.call_nodata(commands::resource_create_2d(
-            id,
-            format,
-            self.width,
-            self.height,
-            None,
-        )?)?;
-        // From here on the view is the host's, and goes with the object.
+        let cmd = commands::resource_create_2d(id, format, self.width, self.height, None)?;
+        // From here on the view may exist on the host, and goes with the object. As in
+        // `dumb_create()`, the answer to ATTACH_BACKING also says whether CREATE_2D worked.
         views.push(
             View {
                 format,
@@ -144,6 +139,7 @@ impl Object {
             },
             GFP_KERNEL,
         )?;
+        self.queues.send(cmd)?;
         self.queues
             .call_nodata(commands::resource_attach_backing(id, backing, None)?)?;
         Ok(id)
@@ -224,14 +220,17 @@ pub(crate) fn dumb_create(
     let args = (id, request.width, request.height, gpu.queues.clone());
     let bo = Bo::new(dev, size, shmem::ObjectConfig::default(), args)?;
 
-    gpu.queues.call_nodata(commands::resource_create_2d(
+    // The device executes the control queue in order: the answer to ATTACH_BACKING, waited
+    // for below, comes after CREATE_2D was executed, and is an error if it failed. From here
+    // on the resource may exist, and the object's release destroys it.
+    bo.on_host.store(true, Relaxed);
+    gpu.queues.send(commands::resource_create_2d(
         id,
         DUMB_FORMAT,
         request.width,
         request.height,
         None,
     )?)?;
-    bo.on_host.store(true, Relaxed);
 
     // The pages, as the transport (the device that does DMA) sees them.
     let sgt = bo.sg_table(dev.as_ref().as_ref())?;
