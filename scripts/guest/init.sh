@@ -12,7 +12,9 @@ request_screenshot() { # name: the host saves a screendump of the display as $RU
 	# Handshake over the shared directory: the host takes the screendump and
 	# answers by creating the .done file.
 	rm -f "$RUN/$1.done"
-	echo "$1" >"$RUN/screenshot.request"
+	# Written aside and renamed: the host polls and must never see it empty.
+	echo "$1" >"$RUN/screenshot.request.tmp"
+	mv "$RUN/screenshot.request.tmp" "$RUN/screenshot.request"
 	for _ in $(seq 300); do
 		[ -e "$RUN/$1.done" ] && return 0
 		sleep 0.1

@@ -88,17 +88,23 @@ static void put(uint8_t *px, const struct format *f, const uint8_t rgb[3])
 
 static void screenshot(const char *name)
 {
-	char path[512], done[512];
+	char path[512], request[512], done[512];
 	FILE *req;
 
 	snprintf(done, sizeof(done), "%s/%s.done", run_dir, name);
 	unlink(done);
-	snprintf(path, sizeof(path), "%s/screenshot.request", run_dir);
+	/* Write the request aside and rename it into place: the host polls for
+	 * the file and must never see it empty. */
+	snprintf(path, sizeof(path), "%s/screenshot.request.tmp", run_dir);
 	req = fopen(path, "w");
 	if (!req)
 		die("%s: %s", path, strerror(errno));
 	fprintf(req, "%s\n", name);
-	fclose(req);
+	if (fclose(req))
+		die("%s: %s", path, strerror(errno));
+	snprintf(request, sizeof(request), "%s/screenshot.request", run_dir);
+	if (rename(path, request))
+		die("%s: %s", request, strerror(errno));
 	for (int i = 0; i < 300; i++) {
 		if (access(done, F_OK) == 0)
 			return;
