@@ -309,9 +309,8 @@ pub(crate) struct ScanoutCrtc {
 impl DriverCrtc for ScanoutCrtc {
     type Driver = VirtioGpuDriver;
 
-    fn mode_set_nofb(crtc: &Crtc<Self>) {
+    fn mode_set_nofb(crtc: &Crtc<Self>, width: u32, height: u32) {
         // Blank the scanout at the new size; the primary plane's update shows the framebuffer.
-        let (width, height) = crtc.mode();
         let rect = Rect {
             x: 0,
             y: 0,

@@ -37,8 +37,8 @@ pub trait DriverCrtc: Send + Sync + Sized + 'static {
     /// The driver of the CRTC's device.
     type Driver: drm::Driver;
 
-    /// Sets the CRTC's new mode ([`Crtc::mode`]), before its planes are updated.
-    fn mode_set_nofb(_crtc: &Crtc<Self>) {}
+    /// Sets the CRTC's new mode, `width` x `height` pixels, before its planes are updated.
+    fn mode_set_nofb(_crtc: &Crtc<Self>, _width: u32, _height: u32) {}
 
     /// Turns the CRTC on, after its mode is set and before vblank starts.
     fn atomic_enable(_crtc: &Crtc<Self>, _commit: &AtomicCommit<'_, Self::Driver>) {}
@@ -178,17 +178,6 @@ impl<T: DriverCrtc> Crtc<T> {
         unsafe { drm::Device::from_raw((*self.as_raw()).dev) }
     }
 
-    /// The CRTC's current mode: width and height in pixels, as of the commit callbacks.
-    pub fn mode(&self) -> (u32, u32) {
-        // SAFETY: `crtc` is initialized; `mode` is only changed by commits, and the callbacks
-        // that call this run inside the commit that set it.
-        let mode = unsafe { &(*self.as_raw()).mode };
-        (
-            mode.hdisplay.try_into().unwrap_or(0),
-            mode.vdisplay.try_into().unwrap_or(0),
-        )
-    }
-
     unsafe extern "C" fn destroy_callback(crtc: *mut bindings::drm_crtc) {
         // SAFETY: The DRM core calls this once, when the device is released, with a CRTC of
         // `Self`.
@@ -213,8 +202,10 @@ impl<T: DriverCrtc> Crtc<T> {
     }
 
     unsafe extern "C" fn mode_set_nofb_callback(crtc: *mut bindings::drm_crtc) {
-        // SAFETY: The helpers call this with a CRTC of `Self`.
-        T::mode_set_nofb(unsafe { Self::from_raw(crtc) });
+        // SAFETY: The helpers call this with a CRTC of `Self`, during the commit that set its
+        // mode, which nothing else changes meanwhile.
+        let (this, mode) = unsafe { (Self::from_raw(crtc), &(*crtc).mode) };
+        T::mode_set_nofb(this, mode.hdisplay.into(), mode.vdisplay.into());
     }
 
     unsafe extern "C" fn atomic_enable_callback(

@@ -226,15 +226,6 @@ impl<T: DriverPlane> Plane<T> {
         unsafe { drm::Device::from_raw((*self.as_raw()).dev) }
     }
 
-    /// The state of the plane the last commit left, as of a commit's update callbacks.
-    pub fn state(&self) -> Option<&PlaneState<T::Driver>> {
-        // SAFETY: `plane` is initialized (type invariants).
-        let state = unsafe { (*self.as_raw()).state };
-        // SAFETY: A current state lives as long as it is current, which it stays during the
-        // commit that set it.
-        (!state.is_null()).then(|| unsafe { PlaneState::from_raw(state) })
-    }
-
     unsafe extern "C" fn destroy_callback(plane: *mut bindings::drm_plane) {
         // SAFETY: The DRM core calls this once, when the device is released, with a plane of
         // `Self`.
