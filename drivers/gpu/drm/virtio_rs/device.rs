@@ -133,7 +133,10 @@ impl Queues {
     /// The device executes the control queue's commands in order, so a later command that is
     /// waited for is also a barrier for this one.
     pub(crate) fn send(&self, cmd: KVec<u8>) -> Result {
-        self.submit_to(CONTROL_QUEUE, &virtio::Request::new(cmd, commands::NODATA_SIZE)?)
+        self.submit_to(
+            CONTROL_QUEUE,
+            &virtio::Request::new(cmd, commands::NODATA_SIZE)?,
+        )
     }
 
     /// Sends `cmd`, a cursor command, on the cursor queue, without waiting.
@@ -141,7 +144,10 @@ impl Queues {
     /// The cursor queue is separate so that cursor moves do not wait behind display updates.
     pub(crate) fn send_cursor(&self, cmd: KVec<u8>) -> Result {
         // The device answers cursor commands without writing anything.
-        self.submit_to(CURSOR_QUEUE, &virtio::Request::new(cmd, commands::NODATA_SIZE)?)
+        self.submit_to(
+            CURSOR_QUEUE,
+            &virtio::Request::new(cmd, commands::NODATA_SIZE)?,
+        )
     }
 
     /// Sends `cmd`, which the device answers without data, and waits for the answer.
