@@ -7,6 +7,10 @@
 //! resource when the driver asks it to (TRANSFER_TO_HOST_2D), so the pages must stay until
 //! the host lets go of them: an object is only freed after the host has answered the
 //! resource's RESOURCE_UNREF, or after the device was reset.
+//!
+//! Each resource's RESOURCE_UNREF request is allocated before the resource is created, and kept
+//! until the object goes: releasing an object needs no memory, so it cannot fail to give the
+//! host's resources back, and to stop the host from using the pages, for want of it.
 
 use crate::{
     commands,
@@ -30,13 +34,12 @@ use kernel::{
     page::PAGE_SIZE,
     prelude::*,
     sync::{
-        atomic::{
-            Atomic,
-            Relaxed, //
-        },
-        Mutex, SetOnce,
+        Arc,
+        Mutex,
+        SetOnce, //
     },
     uapi,
+    virtio::Request,
 };
 
 /// The driver's GEM object type.
@@ -66,10 +69,11 @@ pub(crate) fn host_format(fourcc: u32) -> Option<u32> {
 }
 
 /// A host resource of an object, in one host format.
-#[derive(Clone, Copy)]
 struct View {
     format: u32,
     resource_id: u32,
+    /// Its RESOURCE_UNREF, ready to send.
+    unref: Arc<Request>,
 }
 
 /// The driver's part of a GEM object.
@@ -87,8 +91,8 @@ pub(crate) struct Object {
     /// The queues, to take the resources back from the host when the object goes; its own
     /// reference, since an object can outlive the device's binding.
     queues: Queues,
-    /// Whether the host has created the resource.
-    on_host: Atomic<bool>,
+    /// The resource's RESOURCE_UNREF, once the resource may exist on the host.
+    unref: SetOnce<Arc<Request>>,
     /// The pages' addresses, as attached to the resource, for the views.
     backing: SetOnce<KVec<commands::MemEntry>>,
     /// The views, by host format.
@@ -129,27 +133,39 @@ impl Object {
         let backing = self.backing.as_ref().ok_or(EINVAL)?;
         let id = gpu.new_resource_id()?;
         views.reserve(1, GFP_KERNEL)?;
-        let cmd = commands::resource_create_2d(id, format, self.width, self.height, None)?;
-        // From here on the view may exist on the host, and goes with the object. As in
-        // `dumb_create()`, the answer to ATTACH_BACKING also says whether CREATE_2D worked.
+        let unref = unref_request(id)?;
+        let create = commands::resource_create_2d(id, format, self.width, self.height, None)?;
+        let attach = commands::resource_attach_backing(id, backing, None)?;
+        self.queues.send(create)?;
+        // From here on the resource may exist on the host. As in `dumb_create()`, the answer
+        // to ATTACH_BACKING also says whether CREATE_2D worked. A view is only kept once the
+        // host has both, so that a later commit never shows a view without pages.
+        if let Err(e) = self.queues.call_nodata(attach) {
+            self.unref(id, &unref);
+            return Err(e);
+        }
+        // Cannot fail: the room was reserved above.
         views.push(
             View {
                 format,
                 resource_id: id,
+                unref,
             },
             GFP_KERNEL,
         )?;
-        self.queues.send(cmd)?;
-        self.queues
-            .call_nodata(commands::resource_attach_backing(id, backing, None)?)?;
         Ok(id)
     }
 
-    /// Destroys host resource `id`, which detaches its backing.
-    fn unref(&self, id: u32) {
+    /// Destroys host resource `id` with its prepared RESOURCE_UNREF `request`, which also
+    /// detaches its backing; waits for the answer.
+    fn unref(&self, id: u32, request: &Arc<Request>) {
         // If the queues are gone, the device was reset, and it holds nothing of the object
         // any more.
-        match commands::resource_unref(id, None).and_then(|cmd| self.queues.call_nodata(cmd)) {
+        match self
+            .queues
+            .call(request)
+            .and_then(|answer| commands::check_nodata(answer, None))
+        {
             Ok(()) | Err(ENODEV) => {}
             Err(e) => {
                 // The host may still read the pages; the object goes all the same, as the C
@@ -172,7 +188,7 @@ impl gem::DriverObject for Object {
             width,
             height,
             queues,
-            on_host: Atomic::new(false),
+            unref: SetOnce::new(),
             backing: SetOnce::new(),
             views <- new_mutex!(KVec::new()),
         })
@@ -180,12 +196,17 @@ impl gem::DriverObject for Object {
 
     fn release(obj: &Bo) {
         for view in obj.views.lock().iter() {
-            obj.unref(view.resource_id);
+            obj.unref(view.resource_id, &view.unref);
         }
-        if obj.on_host.load(Relaxed) {
-            obj.unref(obj.resource_id);
+        if let Some(unref) = obj.unref.as_ref() {
+            obj.unref(obj.resource_id, unref);
         }
     }
+}
+
+/// Builds the RESOURCE_UNREF of resource `id`, to send when the resource goes.
+fn unref_request(id: u32) -> Result<Arc<Request>> {
+    Request::new(commands::resource_unref(id, None)?, commands::NODATA_SIZE)
 }
 
 /// The length in bytes of a dumb buffer's lines, and of the buffer, for `width` x `height`
@@ -219,11 +240,11 @@ pub(crate) fn dumb_create(
     let id = gpu.new_resource_id()?;
     let args = (id, request.width, request.height, gpu.queues.clone());
     let bo = Bo::new(dev, size, shmem::ObjectConfig::default(), args)?;
+    let unref = unref_request(id)?;
 
     // The device executes the control queue in order: the answer to ATTACH_BACKING, waited
-    // for below, comes after CREATE_2D was executed, and is an error if it failed. From here
-    // on the resource may exist, and the object's release destroys it.
-    bo.on_host.store(true, Relaxed);
+    // for below, comes after CREATE_2D was executed, and is an error if it failed. Once
+    // CREATE_2D is sent the resource may exist, and the object's release destroys it.
     gpu.queues.send(commands::resource_create_2d(
         id,
         DUMB_FORMAT,
@@ -231,6 +252,7 @@ pub(crate) fn dumb_create(
         request.height,
         None,
     )?)?;
+    bo.unref.populate(unref);
 
     // The pages, as the transport (the device that does DMA) sees them.
     let sgt = bo.sg_table(dev.as_ref().as_ref())?;
