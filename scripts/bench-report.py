@@ -36,6 +36,7 @@ DESCRIPTIONS = {
     "flip_event_full_ms": "atomic commit to flip event, full frame",
     "flip_event_32x32_ms": "atomic commit to flip event, 32x32 damage",
     "probe_ms": "modprobe until /dev/dri/card0 exists",
+    "device_round_trip_us": "the floor: one GET_DISPLAY_INFO round trip, timed in the driver",
     "module_text_kib": "module text size",
 }
 
@@ -101,25 +102,41 @@ def main():
     names = [n for n in DESCRIPTIONS if n in c or n in r]
     names += sorted(n for n in set(c) | set(r) if n not in DESCRIPTIONS)
 
+    # The floor, the device's own round trip, is measured through the Rust driver
+    # (the C driver has no such file); it is the same device under both.
+    fl = summary(r.get("device_round_trip_us") or c.get("device_round_trip_us"))
+    floor_us = fl[0] if fl else None
+
+    def floors(s, unit):
+        """A time figure as a multiple of the floor."""
+        scale = {"us": 1.0, "ms": 1000.0}.get(unit)
+        if s is None or not floor_us or scale is None:
+            return ""
+        return f"{s[0] * scale / floor_us:.3g}"
+
     rows = []
     lines = [
-        "| figure | what | C median | Rust median | ratio (≥ 1.00: Rust as good or better) |",
-        "| --- | --- | --- | --- | --- |",
+        "| figure | what | C median | Rust median | ratio (≥ 1.00: Rust as good or better) "
+        "| C in floors | Rust in floors |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for n in names:
         sc, sr = summary(c.get(n)), summary(r.get(n))
-        unit = (c.get(n) or r.get(n))[1]
+        unit = next((e[1] for e in (c.get(n), r.get(n)) if e and e[1]), "")
         q = ratio(n, sc, sr)
         why = ""
         if sr is None and r.get(n) and r[n][2]:
             why = f" ({r[n][2]})"
         lines.append(f"| `{n}` | {DESCRIPTIONS.get(n, '')} | {cell(sc, unit)} | "
-                     f"{cell(sr, unit)}{why} | {'n/a' if q is None else f'{q:.2f}'} |")
+                     f"{cell(sr, unit)}{why} | {'n/a' if q is None else f'{q:.2f}'} | "
+                     f"{floors(sc, unit)} | {floors(sr, unit)} |")
         rows.append((n, q))
     table = "\n".join(lines) + "\n"
     note = ("\nMedians over the runs; ± is half the range (max - min) as a share of "
             "the median. Ratios are C/Rust for figures where less is better and "
-            "Rust/C where more is better.\n")
+            "Rust/C where more is better. \"In floors\": a time figure divided by "
+            "`device_round_trip_us`, the device's cheapest round trip"
+            + (f" ({floor_us:.3g} us)" if floor_us else " (not measured)") + ".\n")
     with open(a.out, "w") as f:
         if a.title:
             f.write(a.title + "\n\n")

@@ -14,6 +14,20 @@ for i in $(seq "$runs"); do
 		log "bench: run $i failed: $(tail -n 3 "$RUN/bench-$i.err")"
 done
 
+# The floor: the device's cheapest round trip (GET_DISPLAY_INFO), timed by the
+# driver itself in a debugfs file (CONFIG_DRM_VIRTIO_GPU_RS_BENCH; the Rust driver
+# only, the C driver has no such file). One line per run, 200 round trips each.
+floor=$(ls /sys/kernel/debug/virtio_gpu_rs-*/round_trip 2>/dev/null | head -n 1)
+for i in $(seq "$runs"); do
+	echo "run $i" >>"$B"
+	if [ -z "$floor" ]; then
+		echo "device_round_trip_us n/a no round-trip file in debugfs" >>"$B"
+		continue
+	fi
+	awk '$1 == "round_trips" { printf "device_round_trip_us %.2f us\n", $4 / 1000 }
+		$1 == "error" { print "device_round_trip_us n/a " $0 }' "$floor" >>"$B"
+done
+
 # Probe time: from the start of modprobe until the DRM device node exists.
 # It includes loading the module; the driver's probe is most of it.
 for i in $(seq "$runs"); do

@@ -66,6 +66,9 @@ pub(crate) struct VirtioGpuDriver;
 pub(crate) struct VirtioGpu<'a> {
     /// The DRM device's registration with userspace.
     _registration: Devres<drm::Registration<'static, VirtioGpuDriver>>,
+    /// The benchmark's debugfs file, removed before the queues go.
+    #[cfg(CONFIG_DRM_VIRTIO_GPU_RS_BENCH)]
+    _bench: crate::bench::Dir,
     /// The control queue (0) and the cursor queue (1).
     _queues: virtio::Virtqueues<'a, 2>,
 }
@@ -153,8 +156,14 @@ impl Queues {
     /// Sends `cmd`, which the device answers without data, and waits for the answer.
     pub(crate) fn call_nodata(&self, cmd: KVec<u8>) -> Result {
         let request = virtio::Request::new(cmd, commands::NODATA_SIZE)?;
-        self.submit_to(CONTROL_QUEUE, &request)?;
-        commands::check_nodata(request.wait_timeout(COMMAND_TIMEOUT)?, None)
+        commands::check_nodata(self.call(&request)?, None)
+    }
+
+    /// Sends `request` on the control queue and waits for the answer, at most
+    /// [`COMMAND_TIMEOUT`]; returns the answer's bytes, not checked.
+    pub(crate) fn call<'r>(&self, request: &'r Arc<virtio::Request>) -> Result<&'r [u8]> {
+        self.submit_to(CONTROL_QUEUE, request)?;
+        request.wait_timeout(COMMAND_TIMEOUT)
     }
 }
 
@@ -262,6 +271,8 @@ impl VirtioGpuDriver {
 
         Ok(VirtioGpu {
             _registration: registration,
+            #[cfg(CONFIG_DRM_VIRTIO_GPU_RS_BENCH)]
+            _bench: crate::bench::create(vdev, Queues(queues.handle()))?,
             _queues: queues,
         })
     }

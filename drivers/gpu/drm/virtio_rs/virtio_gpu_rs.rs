@@ -7,6 +7,8 @@
 //! device for its display layout, and registers a DRM device named `virtio_gpu` that drives
 //! one display per scanout, with dumb buffers backed by host 2D resources.
 
+#[cfg(CONFIG_DRM_VIRTIO_GPU_RS_BENCH)]
+mod bench;
 mod commands;
 mod device;
 mod drv;
