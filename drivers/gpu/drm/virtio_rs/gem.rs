@@ -141,7 +141,7 @@ impl Object {
         // to ATTACH_BACKING also says whether CREATE_2D worked. A view is only kept once the
         // host has both, so that a later commit never shows a view without pages.
         if let Err(e) = self.queues.call_nodata(attach) {
-            self.unref(id, &unref);
+            self.unref(id, &unref, false);
             return Err(e);
         }
         // Cannot fail: the room was reserved above.
@@ -158,7 +158,10 @@ impl Object {
 
     /// Destroys host resource `id` with its prepared RESOURCE_UNREF `request`, which also
     /// detaches its backing; waits for the answer.
-    fn unref(&self, id: u32, request: &Arc<Request>) {
+    ///
+    /// A resource the host never `confirmed` (no ATTACH_BACKING answered) may not exist: the
+    /// host refused its CREATE_2D, for one. The host's error answer to its UNREF is expected.
+    fn unref(&self, id: u32, request: &Arc<Request>, confirmed: bool) {
         // If the queues are gone, the device was reset, and it holds nothing of the object
         // any more.
         match self
@@ -167,6 +170,7 @@ impl Object {
             .and_then(|answer| commands::check_nodata(answer, None))
         {
             Ok(()) | Err(ENODEV) => {}
+            Err(_) if !confirmed => {}
             Err(e) => {
                 // The host may still read the pages; the object goes all the same, as the C
                 // driver's would after a device error.
@@ -196,10 +200,11 @@ impl gem::DriverObject for Object {
 
     fn release(obj: &Bo) {
         for view in obj.views.lock().iter() {
-            obj.unref(view.resource_id, &view.unref);
+            obj.unref(view.resource_id, &view.unref, true);
         }
         if let Some(unref) = obj.unref.as_ref() {
-            obj.unref(obj.resource_id, unref);
+            // The backing is recorded once ATTACH_BACKING was answered.
+            obj.unref(obj.resource_id, unref, obj.backing.as_ref().is_some());
         }
     }
 }
