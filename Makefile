@@ -6,6 +6,7 @@
 #   make            everything up to a booted guest and a screenshot of its display
 #   make check      the test suites; last line "N passed, N failed, N skipped"
 #   make check-debug the same on the debug kernel (lockdep, kmemleak, UBSAN, ...)
+#   make stress     fuzzer, fault injection, rebind under load (debug kernel)
 #   make bench      the Rust driver against the C one, as ratios (out/bench.md)
 #
 # Every step is cached under $(CACHE) and redoes only what changed.
@@ -31,7 +32,7 @@ endif
 GUEST = python3 scripts/run-guest.py --driver $(DRIVER) \
 	--stage $(CACHE)/stage --rootfs $(CACHE)/rootfs $(if $(filter 1,$(KVM)),--kvm)
 
-.PHONY: all deps source overlay config kernel rootfs boot check check-debug fuzz-soak bench clean distclean help
+.PHONY: all deps source overlay config kernel rootfs boot check check-debug fuzz-soak stress bench clean distclean help
 
 all: boot
 
@@ -73,6 +74,14 @@ check-debug:
 fuzz-soak:
 	@$(MAKE) --no-print-directory VARIANT=debug kernel rootfs
 	@VARIANT=debug scripts/fuzz.sh
+
+# The reliability harness of check-debug without IGT, on the debug kernel:
+# fuzzer seeds, fault injection into every allocation of the driver's calls,
+# unbind/bind under client load, lifecycle cycles, kmemleak. Quick enough to
+# run on both drivers: make stress DRIVER=c.
+stress:
+	@$(MAKE) --no-print-directory VARIANT=debug kernel rootfs
+	@VARIANT=debug scripts/stress.sh
 
 # Both drivers on the same kernel, root filesystem and QEMU, one after the
 # other: a table of medians and Rust/C ratios (out/bench.md, out/bench.png).

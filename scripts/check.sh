@@ -13,6 +13,10 @@ OUT=${OUT:-$TOP/out}
 expect=$TOP/igt/virtio_gpu_$DRIVER
 run_name=$DRIVER$([ "$VARIANT" = debug ] && echo -debug || :)
 run=$OUT/igt-$run_name
+# IGT_TESTLIST=<file> runs those binaries instead of igt/testlist.txt, and judges
+# only their subtests (the pixel, client, lifecycle and stress checks still run).
+testlist=${IGT_TESTLIST:-$TOP/igt/testlist.txt}
+[ -f "$testlist" ] || die "IGT_TESTLIST=$testlist: no such file"
 # On the debug kernel every kernel report is a failure: no splat is expected.
 splats=$expect-kernel-splats.txt
 [ "$VARIANT" = debug ] && splats=/dev/null
@@ -38,10 +42,14 @@ guest_args=()
 # seeds (each a reproducible sequence of calls).
 FUZZ_SEEDS=${FUZZ_SEEDS:-1 2 3 4 5}
 FUZZ_CALLS=${FUZZ_CALLS:-20000}
+# Then the stress step (scripts/guest/task-stress.sh): systematic fault
+# injection into the driver's calls, and unbind/bind under load.
 if [ "$VARIANT" = debug ]; then
 	build_guest_program "$TOP/scripts/fuzz/vgpu-fuzz.c" "$OUT/fuzz/vgpu-fuzz"
+	build_guest_program "$TOP/scripts/faults/vgpu-faults.c" "$OUT/faults/vgpu-faults"
 	guest_args+=(--file "$OUT/fuzz/vgpu-fuzz" --env "FUZZ_SEEDS=$FUZZ_SEEDS" --env "FUZZ_CALLS=$FUZZ_CALLS"
-		--env "FUZZ_SKIP=${FUZZ_SKIP:-}")
+		--env "FUZZ_SKIP=${FUZZ_SKIP:-}" --file "$OUT/faults/vgpu-faults"
+		--env "REBIND_CYCLES=${REBIND_CYCLES:-100}" "${DEBUG_GUEST_ARGS[@]}")
 fi
 
 # Pixel truth, after IGT: the guest draws a known pattern through each format of
@@ -49,11 +57,11 @@ fi
 build_guest_program "$TOP/scripts/pixels/vgpu-pixels.c" "$OUT/pixels/vgpu-pixels"
 guest_args+=(--file "$OUT/pixels/vgpu-pixels")
 
-say "running IGT on the $DRIVER driver, $VARIANT kernel ($(grep -cv '^\s*\(#\|$\)' "$TOP/igt/testlist.txt") tests; results: $run/igt-results.txt)"
+say "running IGT on the $DRIVER driver, $VARIANT kernel ($(grep -cv '^\s*\(#\|$\)' "$testlist") tests; results: $run/igt-results.txt)"
 guest_rc=0
 python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt --run-dir "$run" \
 	--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" \
-	--testlist "$TOP/igt/testlist.txt" --skips "$expect-skips.txt" \
+	--testlist "$testlist" --skips "$expect-skips.txt" \
 	--timeout "${CHECK_TIMEOUT:-5000}" --test-timeout "${IGT_TEST_TIMEOUT:-300}" \
 	--stall $(( ${IGT_TEST_TIMEOUT:-300} + 120 )) "${guest_args[@]}" || guest_rc=$?
 cp "$run/igt-results.txt" "$OUT/igt-$run_name.txt" 2>/dev/null || : >"$OUT/igt-$run_name.txt"
@@ -101,6 +109,9 @@ if [ "$VARIANT" = debug ]; then
 		line=$(grep "^seed $seed " "$run/fuzz.txt" 2>/dev/null || echo "seed $seed fail did-not-run")
 		check "fuzz: $line" test "$(awk '{ print $3 }' <<<"$line")" = pass
 	done
+	while read -r name result detail; do
+		check "stress: $name ($detail)" test "$result" = pass
+	done < <(cat "$run/stress.txt" 2>/dev/null || echo "stress fail no-results-from-the-guest")
 fi
 # KUnit: the Rust driver's suites run each time its module loads (boot, then
 # every reload cycle), the KMS abstraction's once at boot; each case of the first
@@ -121,8 +132,10 @@ fi
 check "kernel log holds no unexpected splat" \
 	python3 "$TOP/scripts/kernel-log-check.py" "$run/console.log" --expect "$splats"
 
+verdict_args=()
+[ -n "${IGT_TESTLIST:-}" ] && verdict_args+=(--testlist "$testlist")
 python3 "$TOP/scripts/igt-verdict.py" "$OUT/igt-$run_name.txt" --expect "$expect" \
-	--summary "$run/igt-summary" || true
+	--summary "$run/igt-summary" "${verdict_args[@]}" || true
 [ -s "$run/igt-summary" ] || echo "0 1 0" >"$run/igt-summary" # the verdict itself failed
 read -r p f s <"$run/igt-summary"
 passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))

@@ -17,7 +17,7 @@ rc=0
 python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task fuzz --run-dir "$run" \
 	--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" --file "$OUT/fuzz/vgpu-fuzz" \
 	--env "FUZZ_SEEDS=$seeds" --env "FUZZ_CALLS=$calls" --env "FUZZ_SKIP=${FUZZ_SKIP:-}" \
-	--timeout "${FUZZ_TIMEOUT:-5400}" --stall 600 || rc=$?
+	"${DEBUG_GUEST_ARGS[@]}" --timeout "${FUZZ_TIMEOUT:-5400}" --stall 600 || rc=$?
 cat "$run/fuzz.txt" 2>/dev/null || echo "no results from the guest"
 python3 "$TOP/scripts/kernel-log-check.py" "$run/console.log" --expect /dev/null || rc=1
 total=$(awk '$3 == "pass" { n += $4 } END { print n + 0 }' "$run/fuzz.txt" 2>/dev/null)

@@ -43,6 +43,7 @@ def main():
     p.add_argument("results")
     p.add_argument("--expect", required=True, help="path prefix, e.g. igt/virtio_gpu_c")
     p.add_argument("--summary")
+    p.add_argument("--testlist", help="judge only the subtests of these binaries (a testlist file)")
     a = p.parse_args()
 
     got = read_results(a.results)
@@ -52,6 +53,13 @@ def main():
         fails[name.strip()] = status.strip()
     flakes = [re.compile(l) for l in read_lines(a.expect + "-flakes.txt")]
     base = read_results(a.expect + "-results.txt")
+    if a.testlist:
+        # A run of part of the list: what it did not run is not missing. This
+        # repository's own checks (pixels@, clients@) run in every run.
+        bins = set(read_lines(a.testlist)) | {"pixels", "clients"}
+        ours = lambda name: name.split("@")[0] in bins
+        base = {n: r for n, r in base.items() if ours(n)}
+        fails = {n: s for n, s in fails.items() if ours(n)}
 
     bad, info = [], []
     n_pass = n_skip = n_xfail = n_flake = 0

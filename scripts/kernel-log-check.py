@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Find kernel splats in a guest console log and judge them against a list.
 
-A splat is a WARNING, BUG, Oops, KASAN/UBSAN report, general protection fault,
-lockdep report, hung or soft-locked task, or kmemleak's "unreferenced object".
+A splat is a WARNING, BUG, Oops, KASAN/KFENCE/UBSAN report, SLUB debug report
+("BUG <cache> (...): Poison overwritten"), general protection fault, lockdep
+report, hung or soft-locked task, or kmemleak's "unreferenced object".
 Each is attributed to the IGT subtest that was running (the guest writes
 "[vgpu] <name>" to the kernel log before each one). Splats whose line matches a
 regex of --expect (one per line, '#' comments) are expected; any other one is
@@ -14,7 +15,7 @@ import argparse
 import re
 import sys
 
-SPLAT = re.compile(r"(WARNING:|BUG:|Oops|KASAN:|UBSAN:|general protection fault|"
+SPLAT = re.compile(r"(WARNING:|BUG:|BUG [\w.:-]+ \(|Oops|KASAN:|KFENCE:|UBSAN:|general protection fault|"
                    r"possible circular locking|possible recursive locking|"
                    r"blocked for more than|soft lockup|unreferenced object)")
 MARK = re.compile(r"\[vgpu\] (\S+)")

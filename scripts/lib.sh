@@ -26,6 +26,12 @@ STAGE_DIR=$CACHE/stage$_suffix            # bzImage + modules for the guest
 ROOTFS_DIR=$CACHE/rootfs                  # guest root filesystem (Debian sid)
 TOOLS_DIR=$CACHE/tools                    # bindgen, libclang
 
+# What the debug variant adds to the guest's kernel command line: SLUB red
+# zones, poisoning and sanity checks on every cache, so that a write after free
+# or past an object shows as a "BUG <cache>" report (KASAN is not available,
+# see Kconfig.debug).
+DEBUG_GUEST_ARGS=(--append slub_debug=FZP)
+
 export PATH="$TOOLS_DIR/bin:$HOME/.cargo/bin:$PATH"
 export LIBCLANG_PATH="$TOOLS_DIR/libclang/clang/native"
 

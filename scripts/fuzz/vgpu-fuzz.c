@@ -13,6 +13,14 @@
  *
  * Prints "calls N", "faults N" and one "ioctl NAME ok N errors N" line per
  * ioctl, then "errno NAME N" for each error seen.
+ *
+ * As a client that outlives its device (VGPU_FUZZ_REOPEN=N): every N
+ * operations it closes the device and opens it again, waiting for the node to
+ * come back when the driver is unbound; it then also prints "reopens N" and
+ * "open-waits N" (failed opens, 1 ms apart). A card path ending in '*'
+ * ("/dev/dri/card*") opens the first of card0 to card15 that exists: a device
+ * bound again while clients still hold the old one gets another minor. SIGTERM
+ * ends the run early, with the same report.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -760,6 +768,49 @@ static void on_fault(int sig)
 	siglongjmp(fault_jmp, 1);
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static unsigned long open_waits;
+
+/* Opens the card, waiting (until SIGTERM) if it is not there; 0 on success. */
+static int open_card(const char *card, int wait)
+{
+	size_t len = strlen(card);
+
+	for (;;) {
+		if (len && card[len - 1] == '*') {
+			char path[256];
+
+			for (int i = 0; i < 16; i++) {
+				snprintf(path, sizeof(path), "%.*s%d", (int)(len - 1), card, i);
+				fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+				if (fd >= 0 || errno != ENOENT)
+					break;
+			}
+		} else {
+			fd = open(card, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		}
+		if (fd >= 0)
+			break;
+		if (!wait || stop) {
+			perror(card);
+			return -1;
+		}
+		open_waits++;
+		usleep(1000);
+	}
+	ioctl(fd, DRM_IOCTL_SET_CLIENT_CAP,
+	      &(struct drm_set_client_cap){ DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1 });
+	ioctl(fd, DRM_IOCTL_SET_CLIENT_CAP, &(struct drm_set_client_cap){ DRM_CLIENT_CAP_ATOMIC, 1 });
+	return 0;
+}
+
 static void drain_events(void)
 {
 	char buf[4096];
@@ -775,7 +826,7 @@ int main(int argc, char **argv)
 		op_dirtyfb, op_getobjects, op_getobjects, op_setprop, op_blob, op_atomic,
 		op_atomic, op_legacy, op_core, op_virtgpu, op_virtgpu,
 	};
-	unsigned long n, i = 0;
+	unsigned long n, i = 0, reopen = 0, reopens = 0;
 	const char *card;
 	int e;
 
@@ -786,23 +837,34 @@ int main(int argc, char **argv)
 	rng = strtoull(argv[1], NULL, 0) * 0x9e3779b97f4a7c15ull + 1;
 	n = strtoul(argv[2], NULL, 0);
 	card = argc > 3 ? argv[3] : "/dev/dri/card0";
-	fd = open(card, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		perror(card);
+	if (getenv("VGPU_FUZZ_REOPEN"))
+		reopen = strtoul(getenv("VGPU_FUZZ_REOPEN"), NULL, 0);
+	signal(SIGTERM, on_term);
+	if (open_card(card, reopen > 0))
 		return 1;
-	}
 	skip_list = getenv("VGPU_FUZZ_SKIP");
 	if (getenv("VGPU_FUZZ_TRACE"))
 		trace_fd = open(getenv("VGPU_FUZZ_TRACE"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	signal(SIGSEGV, on_fault);
 	signal(SIGBUS, on_fault);
-	ioctl(fd, DRM_IOCTL_SET_CLIENT_CAP,
-	      &(struct drm_set_client_cap){ DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1 });
-	ioctl(fd, DRM_IOCTL_SET_CLIENT_CAP, &(struct drm_set_client_cap){ DRM_CLIENT_CAP_ATOMIC, 1 });
 	memset(scratch, 0, sizeof(scratch));
 	refresh_pools();
 
-	while (calls < n) {
+	while (calls < n && !stop) {
+		if (reopen && i && !(i % reopen)) {
+			close(fd);
+			/* The ids and handles were the old file's: start afresh. */
+			memset(&objs, 0, sizeof(objs));
+			memset(&props, 0, sizeof(props));
+			memset(&fbs, 0, sizeof(fbs));
+			memset(&handles, 0, sizeof(handles));
+			memset(&blobs, 0, sizeof(blobs));
+			memset(&crtcs, 0, sizeof(crtcs));
+			memset(&planes, 0, sizeof(planes));
+			if (open_card(card, 1))
+				break;
+			reopens++;
+		}
 		if (!(i++ % 64)) {
 			refresh_pools();
 			drain_events();
@@ -816,6 +878,8 @@ int main(int argc, char **argv)
 	close(fd);
 
 	printf("calls %lu\nfaults %lu\nskipped %lu\n", calls, faults, skipped);
+	if (reopen)
+		printf("reopens %lu\nopen-waits %lu\n", reopens, open_waits);
 	for (i = 0; i < MAX_IOCTLS; i++)
 		if (stats[i].name)
 			printf("ioctl %s ok %lu errors %lu\n", stats[i].name, stats[i].ok, stats[i].err);

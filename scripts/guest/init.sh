@@ -75,9 +75,15 @@ igt)
 	[ -e "$RUN/vgpu-pixels" ] && . "$RUN/guest/task-pixels.sh"
 	. "$RUN/guest/task-clients.sh"
 	[ -n "${FUZZ_SEEDS:-}" ] && . "$RUN/guest/task-fuzz.sh"
+	[ -e "$RUN/vgpu-faults" ] && . "$RUN/guest/task-stress.sh"
 	. "$RUN/guest/task-lifecycle.sh"
 	;;
 fuzz) . "$RUN/guest/task-fuzz.sh" ;;
+stress)
+	[ -n "${FUZZ_SEEDS:-}" ] && . "$RUN/guest/task-fuzz.sh"
+	. "$RUN/guest/task-stress.sh"
+	. "$RUN/guest/task-lifecycle.sh"
+	;;
 bench) . "$RUN/guest/task-bench.sh" ;;
 *) log "unknown task $TASK" ;;
 esac

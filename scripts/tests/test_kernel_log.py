@@ -48,6 +48,15 @@ class KernelLog(unittest.TestCase):
         rc, out = self.check(LOG, "kms_b@two,WARNING: drivers/gpu/drm/x\\.c\n")
         self.assertIn("0 expected splat(s), 2 unexpected", out)
 
+    def test_slub_and_kfence_reports(self):
+        rc, out = self.check("[ 1.0] [vgpu] kms_c@three\n"
+                             "[ 1.1] BUG kmalloc-64 (Not tainted): Poison overwritten\n"
+                             "[ 1.2] BUG: KFENCE: use-after-free read in f+0x1/0x2\n"
+                             "[ 1.3] page allocation failure: order:0, mode:0xcc0\n")
+        self.assertEqual(rc, 1)
+        self.assertIn("during kms_c@three: BUG kmalloc-64 (Not tainted): Poison", out)
+        self.assertIn("0 expected splat(s), 2 unexpected", out)
+
     def test_all_expected(self):
         rc, _ = self.check(LOG, "kms_a@.*,WARNING:\nkms_b@two,BUG: kernel NULL\n")
         self.assertEqual(rc, 0)

@@ -11,7 +11,7 @@ VERDICT = os.path.join(os.path.dirname(__file__), "..", "igt-verdict.py")
 
 
 class Verdict(unittest.TestCase):
-    def run_verdict(self, results, fails="", flakes="", baseline=""):
+    def run_verdict(self, results, fails="", flakes="", baseline="", testlist=None):
         with tempfile.TemporaryDirectory() as d:
             prefix = os.path.join(d, "drv")
             for suffix, text in (("-fails.txt", fails), ("-flakes.txt", flakes),
@@ -23,11 +23,29 @@ class Verdict(unittest.TestCase):
             with open(res, "w") as f:
                 f.write(results)
             summary = os.path.join(d, "summary")
-            p = subprocess.run([sys.executable, VERDICT, res, "--expect", prefix, "--summary", summary],
-                               capture_output=True, text=True)
+            args = [sys.executable, VERDICT, res, "--expect", prefix, "--summary", summary]
+            if testlist is not None:
+                with open(os.path.join(d, "testlist"), "w") as f:
+                    f.write(testlist)
+                args += ["--testlist", os.path.join(d, "testlist")]
+            p = subprocess.run(args, capture_output=True, text=True)
             with open(summary) as f:
                 counts = tuple(int(x) for x in f.read().split())
             return p.returncode, p.stdout, counts
+
+    def test_part_of_the_list(self):
+        base = "a@x pass\nb@y pass\npixels@p fail\n"
+        results = "a@x pass 0.1\npixels@p fail 0\n"
+        rc, out, _ = self.run_verdict(results, fails="b@y,Fail\npixels@p,Fail\n", baseline=base)
+        self.assertEqual(rc, 1)
+        self.assertIn("b@y: not run", out)
+        rc, _, counts = self.run_verdict(results, fails="b@y,Fail\npixels@p,Fail\n", baseline=base,
+                                         testlist="# c\na\n")
+        self.assertEqual((rc, counts), (0, (1, 0, 1)))
+        # An expected failure of a listed binary must still fail when it does not happen.
+        rc, out, _ = self.run_verdict("a@x pass 0.1\n", fails="a@z,Fail\n", baseline=base,
+                                      testlist="a\n")
+        self.assertIn("a@z: in the fails file but not run", out)
 
     def test_all_pass_or_skip(self):
         rc, _, counts = self.run_verdict("a@x pass 0.1\na@y skip 0.1\n")
