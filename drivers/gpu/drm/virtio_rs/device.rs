@@ -267,12 +267,15 @@ impl VirtioGpuDriver {
 
         let drm = drm::UnregisteredDevice::<Self>::new(vdev.transport()?, Ok::<_, Error>(gpu))?;
         kms::create_outputs(&drm)?;
+        // Before the registration: once userspace sees the device, nothing may fail probe.
+        #[cfg(CONFIG_DRM_VIRTIO_GPU_RS_BENCH)]
+        let bench = crate::bench::create(vdev, Queues(queues.handle()))?;
         let registration = vdev.register_drm(drm, Ok::<(), Error>(()), 0)?;
 
         Ok(VirtioGpu {
             _registration: registration,
             #[cfg(CONFIG_DRM_VIRTIO_GPU_RS_BENCH)]
-            _bench: crate::bench::create(vdev, Queues(queues.handle()))?,
+            _bench: bench,
             _queues: queues,
         })
     }

@@ -162,20 +162,20 @@ impl Object {
     /// A resource the host never `confirmed` (no ATTACH_BACKING answered) may not exist: the
     /// host refused its CREATE_2D, for one. The host's error answer to its UNREF is expected.
     fn unref(&self, id: u32, request: &Arc<Request>, confirmed: bool) {
-        // If the queues are gone, the device was reset, and it holds nothing of the object
-        // any more.
-        match self
-            .queues
-            .call(request)
-            .and_then(|answer| commands::check_nodata(answer, None))
-        {
-            Ok(()) | Err(ENODEV) => {}
-            Err(_) if !confirmed => {}
+        match self.queues.call(request) {
+            // The queues are gone: the device was reset, and holds nothing of the object.
+            Err(ENODEV) => {}
             Err(e) => {
-                // The host may still read the pages; the object goes all the same, as the C
-                // driver's would after a device error.
+                // Not sent, or not answered in time: the host may still read the pages;
+                // the object goes all the same, as the C driver's would after a device error.
                 pr_err!("resource {id}: RESOURCE_UNREF failed: {e:?}\n");
             }
+            Ok(answer) => match commands::check_nodata(answer, None) {
+                Ok(()) => {}
+                // The host's error answer to an unconfirmed resource: it may not exist.
+                Err(_) if !confirmed => {}
+                Err(e) => pr_err!("resource {id}: RESOURCE_UNREF answered {e:?}\n"),
+            },
         }
     }
 }
