@@ -24,6 +24,10 @@ build_guest_program "$TOP/scripts/bench/vgpu-bench.c" "$bin"
 
 guest_args=()
 [ "${KVM:-0}" = 1 ] && guest_args+=(--kvm)
+# BENCH_ICOUNT=<shift>: guest time counts instructions while the guest runs
+# (QEMU -icount, single-threaded TCG), so CPU-time figures count the work the
+# driver does rather than how busy the host was.
+[ -n "${BENCH_ICOUNT:-}" ] && [ "${KVM:-0}" != 1 ] && guest_args+=(--icount "$BENCH_ICOUNT")
 for drv in c rust; do
 	say "running the benchmarks on the $drv driver ($RUNS runs)"
 	python3 "$TOP/scripts/run-guest.py" --driver "$drv" --task bench --run-dir "$OUT/bench-$drv" \
@@ -40,6 +44,7 @@ done
 
 qemu=$(qemu-system-x86_64 --version | head -n1 | awk '{ print $4 }')
 accel=$([ "${KVM:-0}" = 1 ] && echo KVM || echo TCG)
+[ -n "${BENCH_ICOUNT:-}" ] && [ "${KVM:-0}" != 1 ] && accel="TCG -icount shift=$BENCH_ICOUNT"
 title="# virtio-gpu benchmark: Rust vs C ($(date -u +%Y-%m-%d), Linux $(cat "$STAGE_DIR/release"), QEMU $qemu, $accel, $RUNS runs)"
 python3 "$TOP/scripts/bench-report.py" --c "$OUT/bench-c" --rust "$OUT/bench-rust" \
 	--out "$OUT/bench.md" --title "$title"

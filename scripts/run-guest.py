@@ -125,6 +125,12 @@ class Guest:
                     "-device", f"virtio-9p-pci,fsdev={tag},mount_tag={tag}"]
         if a.kvm:
             cmd += ["-accel", "kvm", "-cpu", "host"]
+        elif a.icount is not None:
+            # The guest's clock counts instructions (2^shift ns each) while it
+            # runs, and host time while it idles: CPU time becomes a count of
+            # instructions. icount needs single-threaded TCG.
+            cmd += ["-accel", "tcg,thread=single", "-icount", f"shift={a.icount},sleep=on",
+                    "-cpu", "max"]
         else:
             cmd += ["-accel", "tcg,thread=multi", "-cpu", "max"]
         return cmd
@@ -282,6 +288,8 @@ def main():
     p.add_argument("--memory", type=int, default=2048)
     p.add_argument("--smp", type=int, default=2)
     p.add_argument("--kvm", action="store_true")
+    p.add_argument("--icount", type=int, metavar="SHIFT",
+                   help="TCG with -icount shift=SHIFT: guest time counts instructions")
     p.add_argument("--show-console", action="store_true")
     p.add_argument("--gpu-opt", action="append", default=[])
     p.add_argument("--append", action="append", default=[])

@@ -33,6 +33,11 @@ for f in fuzz stress lifecycle; do
 	# "seed N result ..." (fuzz) or "name result ..." (the others)
 	failed=$((failed + $(awk '$1 == "seed" ? $3 != "pass" : $2 != "pass"' "$run/$f.txt" | wc -l)))
 done
+# What the host recorded: a step that crashed or hung the guest.
+while read -r name result _; do
+	say "FAIL  $name: $result (the guest was restarted after it)"
+	failed=$((failed + 1))
+done < <(cat "$run/igt-results.txt" 2>/dev/null || :)
 python3 "$TOP/scripts/kernel-log-check.py" "$run/console.log" --expect /dev/null || failed=$((failed + 1))
 say "$failed failure(s); run files in $run"
 [ "$rc" = 0 ] && [ "$failed" = 0 ]

@@ -34,6 +34,8 @@ if [ -z "$vdev" ]; then
 fi
 
 n=${LIFECYCLE_CYCLES:-20}
+# For the host: a hang from here on is the lifecycle step's.
+echo "lifecycle@cycles" >"$RUN/igt-progress"
 
 # run_cycles NAME WHAT UNDO REDO: $n times, UNDO must make the driver let go of
 # $vdev and REDO must make it bind $vdev again.
@@ -58,6 +60,7 @@ bind_dev() { echo "$vdev" >"$drv_dir/bind"; }
 run_cycles sysfs-rebind "unbind/bind of $vdev" unbind_dev bind_dev
 run_cycles module-reload "unload/load of $MODULE" "modprobe -r $MODULE" "modprobe $MODULE"
 echo "[vgpu] lifecycle@done" >/dev/kmsg
+rm -f "$RUN/igt-progress"
 
 # On a kernel with kmemleak (the debug variant), look for leaks now that every
 # cycle is over. An object is reported once it has been seen unreferenced in

@@ -88,6 +88,7 @@ else
 	done
 	t0=$(date +%s)
 	why=
+	i=0
 	for i in $(seq "$cycles"); do
 		if ! echo "$vdev" >"$drv_dir/unbind" || [ -e "$drv_dir/$vdev" ]; then
 			why="cycle $i: unbind failed or left $vdev bound"
@@ -117,12 +118,18 @@ else
 		kill -KILL $alive 2>/dev/null
 		why="${why:+$why; }clients$alive did not end within 10 s of SIGTERM"
 	fi
-	wait 2>/dev/null
-	# Each client must have ended by itself and reported: one killed (by the
-	# OOM killer, say) or crashed measured nothing.
+	# Not a bare wait: a client stuck in the kernel outlives SIGKILL.
+	[ -z "$alive" ] && wait $pids 2>/dev/null
+	# Each client must have ended by itself and reported, having called ioctls
+	# and reopened the device: one killed (by the OOM killer, say), crashed or
+	# stuck waiting for the device measured nothing.
 	for c in $(seq "${REBIND_CLIENTS:-2}"); do
-		grep -q '^calls ' "$RUN/rebind-client-$c.txt" ||
-			why="${why:+$why; }client $c ended without its report: $(tail -n 1 "$RUN/rebind-client-$c.txt")"
+		f=$RUN/rebind-client-$c.txt
+		if ! grep -q '^calls ' "$f"; then
+			why="${why:+$why; }client $c ended without its report: $(tail -n 1 "$f")"
+		elif ! awk '$1 == "calls" && $2 > 0 { c = 1 } $1 == "reopens" && $2 > 0 { r = 1 } END { exit !(c && r) }' "$f"; then
+			why="${why:+$why; }client $c made no calls or never reopened the device"
+		fi
 	done
 	calls=$(cat "$RUN"/rebind-client-*.txt | awk '$1 == "calls" { n += $2 } END { print n + 0 }')
 	reopens=$(cat "$RUN"/rebind-client-*.txt | awk '$1 == "reopens" { n += $2 } END { print n + 0 }')
@@ -134,3 +141,4 @@ else
 	fi
 fi
 echo "[vgpu] stress@done" >/dev/kmsg
+rm -f "$RUN/igt-progress"
