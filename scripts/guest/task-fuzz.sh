@@ -25,6 +25,6 @@ for seed in ${FUZZ_SEEDS:-}; do
 	else
 		echo "seed $seed fail exit $? $(tail -n 1 "$RUN/fuzz-$seed.txt")" >>"$FZ"
 	fi
-	log "fuzz: $(tail -n 1 "$FZ")"
+	log "fuzz: $(tail -n 1 "$FZ"); Shmem $(awk '$1 == "Shmem:" { print $2 }' /proc/meminfo) kB"
 done
 echo "[vgpu] fuzz@done" >/dev/kmsg

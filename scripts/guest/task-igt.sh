@@ -48,6 +48,9 @@ run_one() { # name binary [subtest]
 	fi
 	rc=$?
 	t0=$(( ($(date +%s%N) - t0) / 10000000 ))
+	# Memory kmemleak cannot see: GEM buffers are shmem pages, and a subtest
+	# whose buffers outlive it shows here ("name Shmem-kB" per subtest).
+	echo "$name $(awk '$1 == "Shmem:" { print $2 }' /proc/meminfo)" >>"$RUN/igt-shmem.txt"
 	printf '%s %s %d.%02d\n' "$name" "$(result_of $rc)" $((t0 / 100)) $((t0 % 100)) >>"$RESULTS"
 	sync "$RESULTS"
 }

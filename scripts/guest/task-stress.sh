@@ -86,6 +86,10 @@ else
 			>"$RUN/rebind-client-$c.txt" 2>&1 &
 		pids="$pids $!"
 	done
+	# Memory kmemleak cannot see: pages (GEM buffers are shmem) still held once
+	# the clients are gone.
+	mem() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+	shmem0=$(mem Shmem) free0=$(mem MemAvailable)
 	t0=$(date +%s)
 	why=
 	i=0
@@ -131,9 +135,12 @@ else
 			why="${why:+$why; }client $c made no calls or never reopened the device"
 		fi
 	done
+	sleep 2
+	shmem1=$(mem Shmem) free1=$(mem MemAvailable)
+	log "stress: rebind-under-load: Shmem $shmem0 -> $shmem1 kB, MemAvailable $free0 -> $free1 kB"
 	calls=$(cat "$RUN"/rebind-client-*.txt | awk '$1 == "calls" { n += $2 } END { print n + 0 }')
 	reopens=$(cat "$RUN"/rebind-client-*.txt | awk '$1 == "reopens" { n += $2 } END { print n + 0 }')
-	detail="$i cycles in $(($(date +%s) - t0)) s, ${REBIND_CLIENTS:-2} clients: $calls ioctls, $reopens reopens"
+	detail="$i cycles in $(($(date +%s) - t0)) s, ${REBIND_CLIENTS:-2} clients: $calls ioctls, $reopens reopens, Shmem $shmem0 -> $shmem1 kB"
 	if [ -z "$why" ] && [ "$i" = "$cycles" ]; then
 		st_result rebind-under-load pass "$detail"
 	else
