@@ -391,7 +391,7 @@ static int show_a(void)
 	return show(0, &fb_a[0]);
 }
 
-static int act_create_dumb(void)
+static int create_tmp_dumb(void)
 {
 	return dumb_create(&tmp, 1024, 768);
 }
@@ -400,11 +400,6 @@ static int cleanup_dumb(int ret)
 {
 	(void)ret;
 	return dumb_destroy(&tmp);
-}
-
-static int prepare_dumb(void)
-{
-	return dumb_create(&tmp, 1024, 768);
 }
 
 static int act_map_dumb(void)
@@ -518,7 +513,7 @@ static int act_cursor_move(void)
 	return drmModeMoveCursor(fd, d.crtc, x, 100 - x / 2) ? -errno : 0;
 }
 
-static int act_open(void)
+static int open_tmp(void)
 {
 	tmp_fd = open(card, O_RDWR | O_CLOEXEC);
 	return tmp_fd < 0 ? -errno : 0;
@@ -531,12 +526,6 @@ static int cleanup_open(int ret)
 		close(tmp_fd);
 	tmp_fd = -1;
 	return 0;
-}
-
-static int prepare_open(void)
-{
-	tmp_fd = open(card, O_RDWR | O_CLOEXEC);
-	return tmp_fd < 0 ? -errno : 0;
 }
 
 static int act_close(void)
@@ -554,10 +543,10 @@ static int nothing(int ret)
 }
 
 static const struct fault_case cases[] = {
-	{ "create-dumb", no_prepare, act_create_dumb, cleanup_dumb },
-	{ "map-dumb", prepare_dumb, act_map_dumb, cleanup_dumb },
-	{ "destroy-dumb", prepare_dumb, act_destroy_dumb, cleanup_dumb },
-	{ "addfb", prepare_dumb, act_addfb, cleanup_fb },
+	{ "create-dumb", no_prepare, create_tmp_dumb, cleanup_dumb },
+	{ "map-dumb", create_tmp_dumb, act_map_dumb, cleanup_dumb },
+	{ "destroy-dumb", create_tmp_dumb, act_destroy_dumb, cleanup_dumb },
+	{ "addfb", create_tmp_dumb, act_addfb, cleanup_fb },
 	{ "modeset", show_a, act_modeset, nothing },
 	{ "disable", show_a, act_disable, nothing },
 	{ "setcrtc", show_a, act_setcrtc, nothing },
@@ -566,8 +555,8 @@ static const struct fault_case cases[] = {
 	{ "dirtyfb", show_a, act_dirtyfb, nothing },
 	{ "cursor-set", prepare_cursor, act_cursor_set, cleanup_cursor },
 	{ "cursor-move", prepare_cursor, act_cursor_move, nothing },
-	{ "open", no_prepare, act_open, cleanup_open },
-	{ "close", prepare_open, act_close, cleanup_open },
+	{ "open", no_prepare, open_tmp, cleanup_open },
+	{ "close", open_tmp, act_close, cleanup_open },
 };
 
 /* After a case: a full modeset and a page flip whose event arrives. */

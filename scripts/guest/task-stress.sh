@@ -10,7 +10,7 @@
 #    operations, which also bounds the buffers each holds).
 #
 # Each is marked in the kernel log ("[vgpu] stress@<name>") so the host's log
-# check attributes any report to it; kmemleak runs afterwards (task-kmemleak.sh).
+# check attributes any report to it; kmemleak runs afterwards (task-lifecycle.sh).
 # Writes "name pass|fail detail" lines to $RUN/stress.txt.
 
 ST=$RUN/stress.txt
