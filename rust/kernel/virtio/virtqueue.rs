@@ -15,6 +15,7 @@ use crate::{
     bindings,
     device,
     error::to_result,
+    new_condvar,
     new_spinlock_irq,
     prelude::*,
     sync::{
@@ -23,10 +24,17 @@ use crate::{
             Relaxed, //
         },
         Arc,
+        CondVar,
+        CondVarTimeoutResult,
         Completion,
-        SpinLockIrq, //
+        SpinLockIrq,
+        SpinLockIrqGuard, //
     },
-    time::Delta, //
+    time::{
+        msecs_to_jiffies,
+        Delta,
+        Msecs, //
+    },
 };
 use core::{
     cell::UnsafeCell,
@@ -35,8 +43,8 @@ use core::{
 
 /// A request: a buffer the device reads, and a buffer the device writes its answer into.
 ///
-/// Created with [`Request::new`], submitted once with [`Virtqueues::submit`], and waited for
-/// with [`Request::wait`].
+/// Created with [`Request::new`], submitted once with [`Virtqueues::submit`] (or
+/// [`Virtqueues::submit_wait`]), and waited for with [`Request::wait`].
 ///
 /// # Invariants
 ///
@@ -145,6 +153,10 @@ struct Shared<const N: usize> {
     /// IRQ-safe lock.
     #[pin]
     queues: SpinLockIrq<RawQueues<N>>,
+    /// Notified, with `queues` held, whenever the device returns requests (which makes room in
+    /// a queue) and when the queues are torn down.
+    #[pin]
+    room: CondVar,
 }
 
 /// The `N` virtqueues of a bound virtio device, created by [`Device::find_vqs`].
@@ -158,7 +170,7 @@ struct Shared<const N: usize> {
 /// - `vdev->priv` points to `shared` for as long as `self` exists.
 /// - The queues in `shared` are the device's queues until `drop()` takes them out, which it
 ///   does before `del_vqs`.
-/// - Every token in a queue is an `Arc<Request>` turned into a raw pointer by `submit()`.
+/// - Every token in a queue is an `Arc<Request>` turned into a raw pointer by `add()`.
 pub struct Virtqueues<'a, const N: usize> {
     dev: &'a Device<device::Bound>,
     shared: Arc<Shared<N>>,
@@ -189,6 +201,7 @@ impl<'a> Device<device::Core<'a>> {
         let shared = Arc::pin_init(
             pin_init!(Shared {
                 queues <- new_spinlock_irq!(RawQueues(None), "virtio::Virtqueues"),
+                room <- new_condvar!("virtio::Virtqueues::room"),
             }),
             GFP_KERNEL,
         )?;
@@ -241,6 +254,15 @@ impl<const N: usize> Virtqueues<'_, N> {
         self.shared.submit(index, request)
     }
 
+    /// Like [`Virtqueues::submit`], but while the queue is full, waits for the device to return
+    /// requests, for at most `timeout` in all; then fails with [`ETIMEDOUT`].
+    ///
+    /// The wait is not interruptible: it may be used where a signal must not cut an update
+    /// short, such as a commit's tail.
+    pub fn submit_wait(&self, index: usize, request: &Arc<Request>, timeout: Delta) -> Result {
+        self.shared.submit_wait(index, request, timeout)
+    }
+
     /// Returns a handle that submits to these queues for as long as they exist.
     pub fn handle(&self) -> QueueHandle<N> {
         QueueHandle {
@@ -256,10 +278,46 @@ impl<const N: usize> QueueHandle<N> {
     pub fn submit(&self, index: usize, request: &Arc<Request>) -> Result {
         self.shared.submit(index, request)
     }
+
+    /// Submits `request` on queue `index`, as [`Virtqueues::submit_wait`] does.
+    ///
+    /// Fails with [`ENODEV`] once the queues have been torn down, also while waiting.
+    pub fn submit_wait(&self, index: usize, request: &Arc<Request>, timeout: Delta) -> Result {
+        self.shared.submit_wait(index, request, timeout)
+    }
 }
 
 impl<const N: usize> Shared<N> {
     fn submit(&self, index: usize, request: &Arc<Request>) -> Result {
+        Self::add(&self.queues.lock(), index, request)
+    }
+
+    fn submit_wait(&self, index: usize, request: &Arc<Request>, timeout: Delta) -> Result {
+        let msecs = Msecs::try_from(timeout.as_millis_ceil().max(0)).unwrap_or(Msecs::MAX);
+        let mut left = msecs_to_jiffies(msecs);
+        let mut queues = self.queues.lock();
+        loop {
+            match Self::add(&queues, index, request) {
+                Err(ENOSPC) if left > 0 => {
+                    // The callback takes `queues` before it returns requests and notifies, so
+                    // no notification is lost between the attempt above and this wait.
+                    left = match self.room.wait_timeout(&mut queues, left) {
+                        CondVarTimeoutResult::Woken { jiffies } => jiffies,
+                        _ => 0,
+                    };
+                }
+                Err(ENOSPC) => return Err(ETIMEDOUT),
+                result => return result,
+            }
+        }
+    }
+
+    /// Adds `request` to queue `index` and notifies the device, with the queues' lock held.
+    fn add(
+        queues: &SpinLockIrqGuard<'_, RawQueues<N>>,
+        index: usize,
+        request: &Arc<Request>,
+    ) -> Result {
         if index >= N {
             return Err(EINVAL);
         }
@@ -285,9 +343,7 @@ impl<const N: usize> Shared<N> {
         }
         let mut sgs = [ptr::from_mut(&mut out_sg), ptr::from_mut(&mut in_sg)];
 
-        let queues = self.queues.lock();
         let Some(vqs) = queues.0 else {
-            drop(queues);
             request.submitted.store(false, Relaxed);
             return Err(ENODEV);
         };
@@ -308,7 +364,6 @@ impl<const N: usize> Shared<N> {
             )
         };
         if let Err(e) = to_result(ret) {
-            drop(queues);
             // SAFETY: The queue did not take `token`, which came from `Arc::into_raw` above.
             drop(unsafe { Arc::from_raw(token) });
             request.submitted.store(false, Relaxed);
@@ -323,8 +378,14 @@ impl<const N: usize> Shared<N> {
 impl<const N: usize> Drop for Virtqueues<'_, N> {
     fn drop(&mut self) {
         let vdev = self.dev.as_raw();
-        // From here on, submitting fails: nothing new reaches the device.
-        let vqs = self.shared.queues.lock().0.take();
+        // From here on, submitting fails: nothing new reaches the device, and whoever waits for
+        // room learns it.
+        let vqs = {
+            let mut queues = self.shared.queues.lock();
+            let vqs = queues.0.take();
+            self.shared.room.notify_all();
+            vqs
+        };
         // Stop the device: once reset it no longer reads or writes any buffer, and the queues'
         // unused buffers may be taken back.
         //
@@ -340,7 +401,7 @@ impl<const N: usize> Drop for Virtqueues<'_, N> {
                     if token.is_null() {
                         break;
                     }
-                    // SAFETY: Every token is an `Arc<Request>` from `submit()` (type invariant),
+                    // SAFETY: Every token is an `Arc<Request>` from `add()` (type invariant),
                     // returned exactly once.
                     let request = unsafe { Arc::<Request>::from_raw(token.cast()) };
                     // SAFETY: The request came back from the queue just now.
@@ -370,9 +431,11 @@ extern "C" fn callback<const N: usize>(vq: *mut bindings::virtqueue) {
         if token.is_null() {
             break;
         }
-        // SAFETY: Every token is an `Arc<Request>` from `submit()`, returned exactly once.
+        // SAFETY: Every token is an `Arc<Request>` from `add()`, returned exactly once.
         let request = unsafe { Arc::<Request>::from_raw(token.cast()) };
         // SAFETY: The device returned the request just now.
         unsafe { request.finish(Some(len as usize)) };
     }
+    // Returned requests made room: the submitters waiting for it try again.
+    shared.room.notify_all();
 }

@@ -21,10 +21,7 @@ use kernel::{
         },
         Arc,
     },
-    time::{
-        delay::fsleep,
-        Delta, //
-    },
+    time::Delta,
     uapi,
     virtio, //
 };
@@ -112,23 +109,11 @@ impl Gpu {
 #[derive(Clone)]
 pub(crate) struct Queues(virtio::QueueHandle<2>);
 
-/// How long the driver sleeps when the control queue is full, before it tries again.
-const QUEUE_FULL_BACKOFF: Delta = Delta::from_micros(500);
-
 impl Queues {
-    /// Submits `request` on queue `index`, waiting for room while the queue is full, at most
-    /// [`COMMAND_TIMEOUT`].
+    /// Submits `request` on queue `index`; while the queue is full, waits for the device to
+    /// return requests, at most [`COMMAND_TIMEOUT`].
     fn submit_to(&self, index: usize, request: &Arc<virtio::Request>) -> Result {
-        let mut waited = Delta::ZERO;
-        loop {
-            match self.0.submit(index, request) {
-                Err(ENOSPC) if waited < COMMAND_TIMEOUT => {
-                    fsleep(QUEUE_FULL_BACKOFF);
-                    waited = waited + QUEUE_FULL_BACKOFF;
-                }
-                result => return result,
-            }
-        }
+        self.0.submit_wait(index, request, COMMAND_TIMEOUT)
     }
 
     /// Sends `cmd`, which the device answers without data, and does not wait for the answer.
