@@ -8,9 +8,13 @@ Markdown table: figure, C median, Rust median, and the ratio Rust/C oriented so
 that a ratio >= 1.00 means the Rust driver is as good or better. Writes the
 table to --out (Markdown) and, when matplotlib is importable, a bar chart of the
 ratios next to it (PNG).
+
+With --previous (the --ratios-out file of an earlier run), it also says how far
+each ratio moved since that run: the reproducibility of the table.
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -35,7 +39,9 @@ DESCRIPTIONS = {
     "flip_cpu_32x32_ms": "guest CPU per atomic flip, 32x32 damage",
     "flip_event_full_ms": "atomic commit to flip event, full frame",
     "flip_event_32x32_ms": "atomic commit to flip event, 32x32 damage",
-    "probe_ms": "modprobe until /dev/dri/card0 exists",
+    "flip_late_full_us": "commit to event less the vblank wait: vblank to event read, full frame",
+    "flip_late_32x32_us": "commit to event less the vblank wait: vblank to event read, 32x32",
+    "probe_ms": "module init: driver registration, probe, DRM device registration",
     "device_round_trip_us": "the floor: one GET_DISPLAY_INFO round trip, timed in the driver",
     "module_text_kib": "module text size",
 }
@@ -82,6 +88,16 @@ def ratio(name, c, rust):
     return c[0] / rust[0]
 
 
+def drift(previous, current):
+    """How far each ratio moved from `previous` to `current` ({figure: ratio}),
+    in percent of the previous ratio, for figures both runs measured.
+    Returns ({figure: percent}, largest absolute percent or None)."""
+    moved = {n: (q / previous[n] - 1) * 100 for n, q in current.items()
+             if q is not None and previous.get(n)}
+    largest = max((abs(v) for v in moved.values()), default=None)
+    return moved, largest
+
+
 def cell(s, unit):
     if s is None:
         return "n/a"
@@ -95,7 +111,14 @@ def main():
     p.add_argument("--rust", required=True, help="run directory of the Rust driver")
     p.add_argument("--out", required=True, help="Markdown file to write")
     p.add_argument("--title", default="")
+    p.add_argument("--ratios-out", help="JSON file to write this run's ratios to")
+    p.add_argument("--previous", help="ratios of an earlier run (a --ratios-out file)")
     a = p.parse_args()
+
+    previous = None
+    if a.previous and os.path.exists(a.previous):
+        with open(a.previous) as f:
+            previous = json.load(f)
 
     c = read_runs(os.path.join(a.c, "bench.txt"))
     r = read_runs(os.path.join(a.rust, "bench.txt"))
@@ -115,33 +138,55 @@ def main():
         return f"{s[0] * scale / floor_us:.3g}"
 
     rows = []
-    lines = [
-        "| figure | what | C median | Rust median | ratio (≥ 1.00: Rust as good or better) "
-        "| C in floors | Rust in floors |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
     for n in names:
         sc, sr = summary(c.get(n)), summary(r.get(n))
+        rows.append((n, ratio(n, sc, sr)))
+    ratios = dict(rows)
+    moved, largest = drift(previous["ratios"], ratios) if previous else ({}, None)
+
+    lines = [
+        "| figure | what | C median | Rust median | ratio (≥ 1.00: Rust as good or better) "
+        "| C in floors | Rust in floors |" + (" previous run's ratio |" if previous else ""),
+        "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if previous else ""),
+    ]
+    for n, q in rows:
+        sc, sr = summary(c.get(n)), summary(r.get(n))
         unit = next((e[1] for e in (c.get(n), r.get(n)) if e and e[1]), "")
-        q = ratio(n, sc, sr)
         why = ""
         if sr is None and r.get(n) and r[n][2]:
             why = f" ({r[n][2]})"
-        lines.append(f"| `{n}` | {DESCRIPTIONS.get(n, '')} | {cell(sc, unit)} | "
-                     f"{cell(sr, unit)}{why} | {'n/a' if q is None else f'{q:.2f}'} | "
-                     f"{floors(sc, unit)} | {floors(sr, unit)} |")
-        rows.append((n, q))
+        line = (f"| `{n}` | {DESCRIPTIONS.get(n, '')} | {cell(sc, unit)} | "
+                f"{cell(sr, unit)}{why} | {'n/a' if q is None else f'{q:.2f}'} | "
+                f"{floors(sc, unit)} | {floors(sr, unit)} |")
+        if previous:
+            pq = previous["ratios"].get(n)
+            line += (" n/a |" if pq is None else
+                     f" {pq:.2f} ({moved[n]:+.1f}%) |" if n in moved else f" {pq:.2f} |")
+        lines.append(line)
     table = "\n".join(lines) + "\n"
     note = ("\nMedians over the runs; ± is half the range (max - min) as a share of "
             "the median. Ratios are C/Rust for figures where less is better and "
             "Rust/C where more is better. \"In floors\": a time figure divided by "
             "`device_round_trip_us`, the device's cheapest round trip"
             + (f" ({floor_us:.3g} us)" if floor_us else " (not measured)") + ".\n")
+    if previous:
+        worst = max(moved, key=lambda n: abs(moved[n]), default=None)
+        name = (previous.get("title") or "untitled").lstrip("# ")
+        note += (f"\nAgainst the previous run ({name}): "
+                 + ("no ratio to compare." if worst is None else
+                    f"ratios moved by at most {largest:.1f}% (`{worst}`); "
+                    f"{sum(abs(v) <= 5 for v in moved.values())} of {len(moved)} "
+                    "within ±5%.") + "\n")
+    if a.ratios_out:
+        with open(a.ratios_out, "w") as f:
+            json.dump({"title": a.title, "ratios": ratios}, f, indent=1)
     with open(a.out, "w") as f:
         if a.title:
             f.write(a.title + "\n\n")
         f.write(table + note)
     print(table, end="")
+    if previous:
+        print(note.strip().splitlines()[-1])
 
     try:
         import matplotlib

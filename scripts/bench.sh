@@ -22,12 +22,22 @@ fi
 say "building the benchmark program (C on libdrm)"
 build_guest_program "$TOP/scripts/bench/vgpu-bench.c" "$bin"
 
+# Under TCG the guest runs with QEMU's -icount and one CPU: while the CPU runs,
+# guest time counts its instructions, 2^BENCH_ICOUNT ns each; while it idles,
+# waiting for the device or a timer, guest time follows host time. So a figure
+# counts the work the driver makes the guest do, plus the device's own time,
+# and not how busy the 2-core host happened to be: without -icount, cursor
+# moves and GETRESOURCES spread by ±30-80% within one run of five. One CPU,
+# because -icount runs the CPUs in turn on one clock: with two, a task is
+# charged for what the other CPU ran meanwhile (ratios moved by up to 8%
+# between two runs). BENCH_ICOUNT=off: plain multi-threaded TCG, two CPUs.
+icount=${BENCH_ICOUNT:-1}
 guest_args=()
-[ "${KVM:-0}" = 1 ] && guest_args+=(--kvm)
-# BENCH_ICOUNT=<shift>: guest time counts instructions while the guest runs
-# (QEMU -icount, single-threaded TCG), so CPU-time figures count the work the
-# driver does rather than how busy the host was.
-[ -n "${BENCH_ICOUNT:-}" ] && [ "${KVM:-0}" != 1 ] && guest_args+=(--icount "$BENCH_ICOUNT")
+if [ "${KVM:-0}" = 1 ]; then
+	guest_args+=(--kvm)
+elif [ "$icount" != off ]; then
+	guest_args+=(--icount "$icount" --smp 1)
+fi
 for drv in c rust; do
 	say "running the benchmarks on the $drv driver ($RUNS runs)"
 	python3 "$TOP/scripts/run-guest.py" --driver "$drv" --task bench --run-dir "$OUT/bench-$drv" \
@@ -44,8 +54,15 @@ done
 
 qemu=$(qemu-system-x86_64 --version | head -n1 | awk '{ print $4 }')
 accel=$([ "${KVM:-0}" = 1 ] && echo KVM || echo TCG)
-[ -n "${BENCH_ICOUNT:-}" ] && [ "${KVM:-0}" != 1 ] && accel="TCG -icount shift=$BENCH_ICOUNT"
+[ "$icount" != off ] && [ "${KVM:-0}" != 1 ] && accel="TCG -icount shift=$icount, 1 CPU"
 title="# virtio-gpu benchmark: Rust vs C ($(date -u +%Y-%m-%d), Linux $(cat "$STAGE_DIR/release"), QEMU $qemu, $accel, $RUNS runs)"
+# Each run keeps its ratios, and the next one says how far each moved since:
+# the reproducibility of the table. The note names the previous run by its
+# title, which holds the accelerator and the number of runs.
+prev=$OUT/bench-ratios.json
+rm -f "$OUT/bench-ratios.previous.json"
+[ -f "$prev" ] && mv "$prev" "$OUT/bench-ratios.previous.json"
 python3 "$TOP/scripts/bench-report.py" --c "$OUT/bench-c" --rust "$OUT/bench-rust" \
-	--out "$OUT/bench.md" --title "$title"
+	--out "$OUT/bench.md" --title "$title" --ratios-out "$prev" \
+	--previous "$OUT/bench-ratios.previous.json"
 done_in "table: $OUT/bench.md, plot: $OUT/bench.png"

@@ -28,19 +28,24 @@ for i in $(seq "$runs"); do
 		$1 == "error" { print "device_round_trip_us n/a " $0 }' "$floor" >>"$B"
 done
 
-# Probe time: from the start of modprobe until the DRM device node exists.
-# It includes loading the module; the driver's probe is most of it.
+# Probe time: the module's init call, which registers the virtio driver and so
+# probes the device and registers the DRM device before it returns, timed by
+# the kernel itself (initcall_debug: "initcall ... returned 0 after N usecs").
+# This kernel has no tracepoints, so the parameter works without a reboot.
+echo 1 >/sys/module/kernel/parameters/initcall_debug
 for i in $(seq "$runs"); do
 	modprobe -r "$MODULE" || break
-	t0=$(date +%s%N)
+	echo "vgpu-bench: probe run $i" >/dev/kmsg
 	modprobe "$MODULE" || break
-	for _ in $(seq 5000); do
-		[ -e /dev/dri/card0 ] && break
-		sleep 0.001
-	done
-	t1=$(date +%s%N)
 	echo "run $i" >>"$B"
-	d=$(( (t1 - t0) / 1000 )) # microseconds
-	printf 'probe_ms %d.%03d ms\n' $((d / 1000)) $((d % 1000)) >>"$B"
+	dmesg | awk -v mod="[$MODULE]" -v mark="vgpu-bench: probe run $i" '
+		index($0, mark) { us = ""; ret = "" }
+		/initcall / && index($0, mod) && / returned / { us = $(NF - 1); ret = $(NF - 3) }
+		END {
+			if (us == "") print "probe_ms n/a no initcall line for " mod
+			else if (ret != 0) print "probe_ms n/a init returned " ret
+			else printf "probe_ms %.3f ms\n", us / 1000
+		}' >>"$B"
 done
+echo 0 >/sys/module/kernel/parameters/initcall_debug
 echo done >"$RUN/bench.status"
