@@ -137,11 +137,11 @@ def main():
             return ""
         return f"{s[0] * scale / floor_us:.3g}"
 
-    rows = []
+    rows = []  # (figure, C summary, Rust summary, ratio)
     for n in names:
         sc, sr = summary(c.get(n)), summary(r.get(n))
-        rows.append((n, ratio(n, sc, sr)))
-    ratios = dict(rows)
+        rows.append((n, sc, sr, ratio(n, sc, sr)))
+    ratios = {n: q for n, _, _, q in rows}
     moved, largest = drift(previous["ratios"], ratios) if previous else ({}, None)
 
     lines = [
@@ -149,8 +149,7 @@ def main():
         "| C in floors | Rust in floors |" + (" previous run's ratio |" if previous else ""),
         "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if previous else ""),
     ]
-    for n, q in rows:
-        sc, sr = summary(c.get(n)), summary(r.get(n))
+    for n, sc, sr, q in rows:
         unit = next((e[1] for e in (c.get(n), r.get(n)) if e and e[1]), "")
         why = ""
         if sr is None and r.get(n) and r[n][2]:
@@ -195,11 +194,12 @@ def main():
     except ImportError:
         print("(matplotlib is not available: no plot)", file=sys.stderr)
         return 0
-    measured = [(n, q) for n, q in rows if q is not None]
-    fig, ax = plt.subplots(figsize=(8, 0.4 * max(len(rows), 4) + 1.2))
-    labels = [n for n, _ in rows]
-    ax.barh(labels, [q if q is not None else 0 for _, q in rows], color="#4c72b0")
-    for i, (n, q) in enumerate(rows):
+    bars = list(ratios.items())
+    measured = [(n, q) for n, q in bars if q is not None]
+    fig, ax = plt.subplots(figsize=(8, 0.4 * max(len(bars), 4) + 1.2))
+    labels = [n for n, _ in bars]
+    ax.barh(labels, [q if q is not None else 0 for _, q in bars], color="#4c72b0")
+    for i, (n, q) in enumerate(bars):
         ax.text(0.02, i, "n/a" if q is None else f"{q:.2f}", va="center",
                 color="white" if q and q > 0.2 else "black", fontsize=8)
     ax.axvline(1.0, color="#c44e52", linewidth=1)
