@@ -48,10 +48,10 @@ static double now_us(void)
  *
  * Neither the scheduler's task clocks nor /proc/stat can do this. A task's clock
  * leaves out interrupts that land while the CPU idles, and the drivers differ
- * there: C takes a virtqueue interrupt in a worker, Rust in the interrupt. And
- * on a periodic-tick kernel (this one: HZ_PERIODIC) /proc/stat samples which
- * task runs 250 times a second: work that follows a 60 Hz vblank hides between
- * samples or is seen by a few dozen of them.
+ * there: C does a virtqueue interrupt's work in a worker, Rust in the
+ * interrupt itself. And on a periodic-tick kernel (this one: HZ_PERIODIC)
+ * /proc/stat samples which task runs 250 times a second: work that follows a
+ * 60 Hz vblank hides between samples or is seen by a few dozen of them.
  */
 #define MAX_SOAKERS 8
 
