@@ -11,6 +11,12 @@ A run differs from the expectations when a subtest fails unexpectedly, when an
 expected failure passes or skips (the fails file must stay true), or when a
 subtest of the baseline was not run at all.
 
+An unexpected failure may be run once more, alone (drm-ci's runner does the
+same): --rerun-list writes the names to run again, --retry reads their second
+results. A subtest that fails, then passes or skips on retry, is a flake that
+the flakes file does not list yet: it is reported, not counted as a failure.
+One that fails again is a failure.
+
 Prints the differences, a count line, and writes "passed failed skipped" to
 --summary. Exit status 1 when anything differs.
 """
@@ -21,6 +27,8 @@ import re
 import sys
 
 FAILURES = {"fail": "Fail", "timeout": "Timeout", "crash": "Crash", "abort": "Abort"}
+# Results of make check's own checks, judged on the host: not IGT, no retry.
+HOST_CHECKS = {"pixels", "clients"}
 
 
 def read_lines(path):
@@ -44,9 +52,13 @@ def main():
     p.add_argument("--expect", required=True, help="path prefix, e.g. igt/virtio_gpu_c")
     p.add_argument("--summary")
     p.add_argument("--testlist", help="judge only the subtests of these binaries (a testlist file)")
+    p.add_argument("--rerun-list", help="write the IGT subtests that failed unexpectedly here, "
+                   "one per line, and judge nothing")
+    p.add_argument("--retry", help="the results of a second run of the --rerun-list subtests")
     a = p.parse_args()
 
     got = read_results(a.results)
+    retry = read_results(a.retry)
     fails = {}
     for line in read_lines(a.expect + "-fails.txt"):
         name, _, status = line.partition(",")
@@ -63,14 +75,25 @@ def main():
         base = {n: r for n, r in base.items() if ours(n)}
         fails = {n: s for n, s in fails.items() if ours(n)}
 
-    bad, info = [], []
-    n_pass = n_skip = n_xfail = n_flake = 0
+    bad, info, rerun = [], [], []
+    n_pass = n_skip = n_xfail = n_flake = n_retried = 0
     for name, res in got.items():
         want = fails.get(name)
         status = FAILURES.get(res)
         if any(f.fullmatch(name) for f in flakes):
             n_flake += 1
             continue
+        if status and not want and name.split("@")[0] not in HOST_CHECKS:
+            rerun.append(name)
+            again = retry.get(name)
+            if again in ("pass", "skip"):
+                n_flake += 1
+                n_retried += 1
+                info.append(f"{name}: {status}, then {again} on retry: a flake the flakes file "
+                            "does not list")
+                continue
+            if again:
+                res = f"{res}, and {again} on retry"
         if want:
             if status == want:
                 n_xfail += 1
@@ -79,7 +102,7 @@ def main():
                            + (" (remove it from the fails file)" if res in ("pass", "skip") else ""))
             continue
         if status:
-            bad.append(f"{name}: {status} (expected to pass or skip)")
+            bad.append(f"{name}: {res.capitalize()} (expected to pass or skip)")
         elif res == "pass":
             n_pass += 1
         else:
@@ -93,12 +116,17 @@ def main():
         if name not in got and name not in base:
             bad.append(f"{name}: in the fails file but not run")
 
+    if a.rerun_list:
+        with open(a.rerun_list, "w") as f:
+            f.writelines(n + "\n" for n in rerun)
+        return
     for line in info:
         print(f"  note  {line}")
     for line in bad:
         print(f"  FAIL  {line}")
     print(f"igt: {n_pass} pass, {n_skip} skip, {n_xfail} expected failure(s), "
-          f"{n_flake} flake(s), {len(bad)} unexpected")
+          f"{n_flake} flake(s)" + (f" ({n_retried} passed on retry)" if n_retried else "")
+          + f", {len(bad)} unexpected")
     if a.summary:
         with open(a.summary, "w") as f:
             f.write(f"{n_pass} {len(bad)} {n_skip + n_xfail + n_flake}\n")

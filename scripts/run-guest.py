@@ -258,7 +258,8 @@ class Guest:
             if name:
                 say(f"{name}: the guest died during the test; console tail:")
                 sys.stdout.write(self.console_tail(25))
-            elif not os.path.exists(os.path.join(self.run, "igt-results.txt")) or a.task != "igt":
+            elif (not os.path.exists(os.path.join(self.run, "igt-results.txt"))
+                  or a.task not in ("igt", "igt-retry")):
                 say("the guest stopped before finishing its task; console tail:")
                 sys.stdout.write(self.console_tail())
                 return 4
@@ -271,7 +272,7 @@ class Guest:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--driver", choices=sorted(MODULES), required=True)
-    p.add_argument("--task", choices=["boot", "igt", "bench", "fuzz", "stress"], required=True)
+    p.add_argument("--task", choices=["boot", "igt", "igt-retry", "bench", "fuzz", "stress"], required=True)
     p.add_argument("--file", action="append", default=[],
                    help="copy this file into the run directory (repeatable)")
     p.add_argument("--env", action="append", default=[],

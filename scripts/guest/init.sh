@@ -78,6 +78,8 @@ igt)
 	[ -e "$RUN/vgpu-faults" ] && . "$RUN/guest/task-stress.sh"
 	. "$RUN/guest/task-lifecycle.sh"
 	;;
+# A second run of the subtests that failed unexpectedly, alone (check.sh).
+igt-retry) . "$RUN/guest/task-igt.sh" ;;
 fuzz) . "$RUN/guest/task-fuzz.sh" ;;
 stress)
 	[ -n "${FUZZ_SEEDS:-}" ] && . "$RUN/guest/task-fuzz.sh"

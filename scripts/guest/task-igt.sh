@@ -1,5 +1,6 @@
 # Guest task "igt" (sourced by init.sh): run every subtest of the testlist, one
 # process each, and append "name result seconds" to $RUN/igt-results.txt.
+# A line of the testlist is a binary (all its subtests) or "binary@subtest".
 # Resumable: names already in the results file are not run again, so after the
 # host kills a hung guest the next boot carries on with the rest.
 # Results: pass, skip, fail, timeout, crash, abort, notrun.
@@ -60,6 +61,16 @@ while read -r bin; do
 	bin=${bin%%#*}
 	bin=$(echo $bin)
 	[ -n "$bin" ] || continue
+	case $bin in
+	*@*) # one subtest, "binary@subtest" (the retry list of check.sh)
+		if [ -x "$IGT_DIR/${bin%%@*}" ]; then
+			run_one "$bin" "${bin%%@*}" "${bin#*@}"
+		else
+			already "$bin" || echo "$bin notrun 0" >>"$RESULTS"
+		fi
+		continue
+		;;
+	esac
 	if [ ! -x "$IGT_DIR/$bin" ]; then
 		already "$bin" || echo "$bin notrun 0" >>"$RESULTS"
 		continue

@@ -11,7 +11,8 @@ VERDICT = os.path.join(os.path.dirname(__file__), "..", "igt-verdict.py")
 
 
 class Verdict(unittest.TestCase):
-    def run_verdict(self, results, fails="", flakes="", baseline="", testlist=None):
+    def run_verdict(self, results, fails="", flakes="", baseline="", testlist=None, retry=None,
+                    rerun=False):
         with tempfile.TemporaryDirectory() as d:
             prefix = os.path.join(d, "drv")
             for suffix, text in (("-fails.txt", fails), ("-flakes.txt", flakes),
@@ -28,7 +29,16 @@ class Verdict(unittest.TestCase):
                 with open(os.path.join(d, "testlist"), "w") as f:
                     f.write(testlist)
                 args += ["--testlist", os.path.join(d, "testlist")]
+            if retry is not None:
+                with open(os.path.join(d, "retry.txt"), "w") as f:
+                    f.write(retry)
+                args += ["--retry", os.path.join(d, "retry.txt")]
+            if rerun:
+                args += ["--rerun-list", os.path.join(d, "rerun.txt")]
             p = subprocess.run(args, capture_output=True, text=True)
+            if rerun:
+                with open(os.path.join(d, "rerun.txt")) as f:
+                    return p.returncode, f.read(), os.path.exists(summary)
             with open(summary) as f:
                 counts = tuple(int(x) for x in f.read().split())
             return p.returncode, p.stdout, counts
@@ -77,6 +87,31 @@ class Verdict(unittest.TestCase):
     def test_flake_is_not_judged(self):
         rc, _, counts = self.run_verdict("a@x fail 0.1\n", flakes="a@.*\n")
         self.assertEqual((rc, counts), (0, (0, 0, 1)))
+
+    def test_rerun_list(self):
+        # Only unexpected failures of IGT subtests are run again: not expected
+        # failures, not listed flakes, not make check's own checks.
+        results = ("a@x fail 1\na@y pass 1\na@z fail 1\na@w timeout 300\nb crash 0\n"
+                   "c@f fail 1\npixels@p fail 0\nclients@k fail 0\n")
+        rc, names, judged = self.run_verdict(results, fails="a@z,Fail\n", flakes="c@.*\n",
+                                             rerun=True)
+        self.assertEqual((rc, names, judged), (0, "a@x\na@w\nb\n", False))
+
+    def test_pass_on_retry_is_an_unlisted_flake(self):
+        rc, out, counts = self.run_verdict("a@x fail 1\na@y pass 1\n", retry="a@x pass 1\n")
+        self.assertEqual((rc, counts), (0, (1, 0, 1)))
+        self.assertIn("a@x: Fail, then pass on retry", out)
+        self.assertIn("1 flake(s) (1 passed on retry), 0 unexpected", out)
+
+    def test_failure_on_retry_is_a_failure(self):
+        for again in ("fail", "timeout", "notrun"):
+            rc, out, counts = self.run_verdict("a@x fail 1\n", retry=f"a@x {again} 1\n")
+            self.assertEqual((rc, counts), (1, (0, 1, 0)))
+            self.assertIn(f"a@x: Fail, and {again} on retry", out)
+        # A retry does not excuse what it did not run, nor a wrong expected failure.
+        rc, _, counts = self.run_verdict("a@x fail 1\nb@y timeout 300\n", fails="b@y,Fail\n",
+                                         retry="b@y fail 1\n")
+        self.assertEqual((rc, counts), (1, (0, 2, 0)))
 
     def test_baseline_subtest_not_run(self):
         rc, out, _ = self.run_verdict("a@x pass 0.1\n", baseline="# h\na@x pass\na@y skip\n")
