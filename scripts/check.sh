@@ -5,7 +5,7 @@
 #    unload/reload cycles leave the driver bound; the kernel log holds no
 #    unexpected splat;
 #  - IGT: every subtest of igt/testlist.txt, compared with igt/<driver>-*.txt;
-#    an unexpected failure runs once more, alone (a pass then is a flake).
+#    an unexpected result runs once more, alone (as expected then: a flake).
 # Ends with the line "N passed, N failed, N skipped"; exit status 1 on any failure.
 . "$(dirname "$0")/lib.sh"
 
@@ -135,24 +135,24 @@ check "kernel log holds no unexpected splat" \
 
 verdict_args=()
 [ -n "${IGT_TESTLIST:-}" ] && verdict_args+=(--testlist "$testlist")
-# An IGT subtest that failed unexpectedly runs once more, alone, in a fresh
-# guest, as drm-ci's runner does: if it passes then, it is a flake the flakes
-# file does not list yet (reported, counted with the flakes); if it fails again,
-# it is a failure. More than IGT_RETRY_MAX of them is a regression, not flakes.
+# An IGT subtest with an unexpected result runs once more, alone, in a fresh
+# guest, as drm-ci's runner does: if its result is as expected then, it is a
+# flake the flakes file does not list yet (reported, counted with the flakes);
+# if not, it is a failure. More than IGT_RETRY_MAX is a regression, not flakes.
 rerun=$run/igt-rerun.txt
 python3 "$TOP/scripts/igt-verdict.py" "$OUT/igt-$run_name.txt" --expect "$expect" \
 	--rerun-list "$rerun" "${verdict_args[@]}" || : >"$rerun"
 n_rerun=$(grep -c . "$rerun" || :)
 while read -r name; do
-	say "failed: $name; its log says:"
+	say "unexpected result: $name; its log says:"
 	# IGT prints the failure on stderr and again in its closing dump.
 	grep -E 'CRITICAL|Subtest .*: (FAIL|CRASH)' "$run/igt-logs/$name.log" 2>/dev/null |
 		awk '!seen[$0]++' | head -n 8 | sed 's/^/    /' || :
 done <"$rerun"
 if [ "$n_rerun" -gt "${IGT_RETRY_MAX:-5}" ]; then
-	say "$n_rerun unexpected IGT failures (more than IGT_RETRY_MAX=${IGT_RETRY_MAX:-5}): not run again"
+	say "$n_rerun unexpected IGT results (more than IGT_RETRY_MAX=${IGT_RETRY_MAX:-5}): not run again"
 elif [ "$n_rerun" -gt 0 ]; then
-	say "running the $n_rerun unexpected IGT failure(s) once more, alone, in a fresh guest"
+	say "running the $n_rerun subtest(s) with an unexpected result once more, alone, in a fresh guest"
 	python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt-retry --run-dir "$run-retry" \
 		--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" --testlist "$rerun" --skips "$expect-skips.txt" \
 		--timeout $(( n_rerun * (${IGT_TEST_TIMEOUT:-300} + 60) + 300 )) \

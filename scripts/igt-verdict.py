@@ -13,9 +13,9 @@ subtest of the baseline was not run at all.
 
 An unexpected failure may be run once more, alone (drm-ci's runner does the
 same): --rerun-list writes the names to run again, --retry reads their second
-results. A subtest that fails, then passes or skips on retry, is a flake that
-the flakes file does not list yet: it is reported, not counted as a failure.
-One that fails again is a failure.
+results. A subtest whose second result is as expected (a pass or skip, or the
+expected failure) is a flake that the flakes file does not list yet: it is
+reported, not counted as a failure. One that differs again is a failure.
 
 Prints the differences, a count line, and writes "passed failed skipped" to
 --summary. Exit status 1 when anything differs.
@@ -83,26 +83,27 @@ def main():
         if any(f.fullmatch(name) for f in flakes):
             n_flake += 1
             continue
-        if status and not want and name.split("@")[0] not in HOST_CHECKS:
+        expected = (lambda r: FAILURES.get(r) == want) if want else (lambda r: r not in FAILURES)
+        again = ""
+        if not expected(res) and name.split("@")[0] not in HOST_CHECKS:
             rerun.append(name)
-            again = retry.get(name)
-            if again in ("pass", "skip"):
+            if retry.get(name, "notrun") != "notrun" and expected(retry[name]):
                 n_flake += 1
                 n_retried += 1
-                info.append(f"{name}: {status}, then {again} on retry: a flake the flakes file "
-                            "does not list")
+                info.append(f"{name}: {res.capitalize()}, then {retry[name]} on retry: a flake "
+                            "the flakes file does not list")
                 continue
-            if again:
-                res = f"{res}, and {again} on retry"
+            if name in retry:
+                again = f", and {retry[name]} on retry"
         if want:
             if status == want:
                 n_xfail += 1
             else:
-                bad.append(f"{name}: expected {want}, got {status or res.capitalize()}"
+                bad.append(f"{name}: expected {want}, got {status or res.capitalize()}{again}"
                            + (" (remove it from the fails file)" if res in ("pass", "skip") else ""))
             continue
         if status:
-            bad.append(f"{name}: {res.capitalize()} (expected to pass or skip)")
+            bad.append(f"{name}: {status}{again} (expected to pass or skip)")
         elif res == "pass":
             n_pass += 1
         else:

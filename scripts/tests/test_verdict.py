@@ -92,10 +92,10 @@ class Verdict(unittest.TestCase):
         # Only unexpected failures of IGT subtests are run again: not expected
         # failures, not listed flakes, not make check's own checks.
         results = ("a@x fail 1\na@y pass 1\na@z fail 1\na@w timeout 300\nb crash 0\n"
-                   "c@f fail 1\npixels@p fail 0\nclients@k fail 0\n")
-        rc, names, judged = self.run_verdict(results, fails="a@z,Fail\n", flakes="c@.*\n",
-                                             rerun=True)
-        self.assertEqual((rc, names, judged), (0, "a@x\na@w\nb\n", False))
+                   "c@f fail 1\nd@e pass 1\npixels@p fail 0\nclients@k fail 0\n")
+        rc, names, judged = self.run_verdict(results, fails="a@z,Fail\nd@e,Fail\n",
+                                             flakes="c@.*\n", rerun=True)
+        self.assertEqual((rc, names, judged), (0, "a@x\na@w\nb\nd@e\n", False))
 
     def test_pass_on_retry_is_an_unlisted_flake(self):
         rc, out, counts = self.run_verdict("a@x fail 1\na@y pass 1\n", retry="a@x pass 1\n")
@@ -108,10 +108,20 @@ class Verdict(unittest.TestCase):
             rc, out, counts = self.run_verdict("a@x fail 1\n", retry=f"a@x {again} 1\n")
             self.assertEqual((rc, counts), (1, (0, 1, 0)))
             self.assertIn(f"a@x: Fail, and {again} on retry", out)
-        # A retry does not excuse what it did not run, nor a wrong expected failure.
-        rc, _, counts = self.run_verdict("a@x fail 1\nb@y timeout 300\n", fails="b@y,Fail\n",
-                                         retry="b@y fail 1\n")
-        self.assertEqual((rc, counts), (1, (0, 2, 0)))
+        # A retry does not excuse what it did not run.
+        rc, _, counts = self.run_verdict("a@x fail 1\nb@y fail 1\n", retry="b@y pass 1\n")
+        self.assertEqual((rc, counts), (1, (0, 1, 1)))
+
+    def test_expected_failure_on_retry(self):
+        # An expected failure that passed, or failed otherwise, is judged by its retry too.
+        rc, out, counts = self.run_verdict("a@x pass 1\nb@y timeout 300\n",
+                                           fails="a@x,Fail\nb@y,Fail\n",
+                                           retry="a@x fail 1\nb@y fail 1\n")
+        self.assertEqual((rc, counts), (0, (0, 0, 2)))
+        self.assertIn("a@x: Pass, then fail on retry", out)
+        rc, out, _ = self.run_verdict("a@x pass 1\n", fails="a@x,Fail\n", retry="a@x pass 1\n")
+        self.assertEqual(rc, 1)
+        self.assertIn("a@x: expected Fail, got Pass, and pass on retry (remove it", out)
 
     def test_baseline_subtest_not_run(self):
         rc, out, _ = self.run_verdict("a@x pass 0.1\n", baseline="# h\na@x pass\na@y skip\n")
