@@ -87,6 +87,7 @@ stress)
 	. "$RUN/guest/task-lifecycle.sh"
 	;;
 bench) . "$RUN/guest/task-bench.sh" ;;
+exec) . "$RUN/guest/task-exec.sh" ;;
 *) log "unknown task $TASK" ;;
 esac
 finish done

@@ -228,10 +228,19 @@ fn dumb_layout(width: u32, height: u32) -> Result<(u32, usize)> {
     Ok((pitch, size))
 }
 
+/// The size of the largest framebuffer of 32 bits per pixel the mode configuration accepts.
+const MAX_FRAMEBUFFER_BYTES: usize = (crate::kms::MAX_SIZE as usize).pow(2) * 4;
+
 /// Creates a dumb buffer: a shmem object, and a host resource of its size backed by it.
 ///
 /// As the C driver's, dumb buffers are 32 bits per pixel, and their own resource is in the
 /// host's `x:R:G:B` layout.
+///
+/// The host may refuse a resource for its size (QEMU's `max_hostmem`). For a buffer larger
+/// than any framebuffer, its answer to CREATE_2D is awaited before the pages are allocated
+/// and pinned, so that userspace cannot make the guest pin gigabytes that the host then
+/// refuses. Smaller buffers, the display's usual business, are not held up: their pages are
+/// pinned while the host creates the resource.
 pub(crate) fn dumb_create(
     dev: &drm::Device<crate::device::VirtioGpuDriver, drm::Registered>,
     file: &drm::File<crate::drv::File>,
@@ -250,14 +259,16 @@ pub(crate) fn dumb_create(
     // The device executes the control queue in order: the answer to ATTACH_BACKING, waited
     // for below, comes after CREATE_2D was executed, and is an error if it failed. Once
     // CREATE_2D is sent the resource may exist, and the object's release destroys it.
-    gpu.queues.send(commands::resource_create_2d(
-        id,
-        DUMB_FORMAT,
-        request.width,
-        request.height,
-        None,
-    )?)?;
-    bo.unref.populate(unref);
+    let create =
+        commands::resource_create_2d(id, DUMB_FORMAT, request.width, request.height, None)?;
+    if size > MAX_FRAMEBUFFER_BYTES {
+        let created = gpu.queues.call_nodata(create);
+        bo.unref.populate(unref);
+        created?;
+    } else {
+        gpu.queues.send(create)?;
+        bo.unref.populate(unref);
+    }
 
     // The pages, as the transport (the device that does DMA) sees them.
     let sgt = bo.sg_table(dev.as_ref().as_ref())?;

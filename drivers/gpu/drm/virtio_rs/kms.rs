@@ -51,7 +51,7 @@ use kernel::{
 };
 
 /// The largest framebuffer and mode, as the C driver (`XRES_MAX`, `YRES_MAX`).
-const MAX_SIZE: u32 = 8192;
+pub(crate) const MAX_SIZE: u32 = 8192;
 /// The smallest framebuffer and mode, as the C driver (`XRES_MIN`, `YRES_MIN`).
 const MIN_SIZE: u32 = 32;
 /// The mode of a scanout the device reports no geometry for (`XRES_DEF`, `YRES_DEF`).
