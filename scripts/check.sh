@@ -41,7 +41,7 @@ guest_args=()
 
 # On the debug kernel, the ioctl fuzzer runs after IGT with a fixed list of
 # seeds (each a reproducible sequence of calls).
-FUZZ_SEEDS=${FUZZ_SEEDS:-1 2 3 4 5}
+FUZZ_SEEDS=${FUZZ_SEEDS-1 2 3 4 5} # FUZZ_SEEDS= (empty): no fuzzer seeds
 FUZZ_CALLS=${FUZZ_CALLS:-20000}
 # Then the stress step (scripts/guest/task-stress.sh): systematic fault
 # injection into the driver's calls, and unbind/bind under load.
