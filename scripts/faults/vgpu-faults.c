@@ -3,7 +3,7 @@
  * vgpu-faults: systematic fault injection into a DRM driver's ioctl paths.
  *
  * For each case (buffer creation, framebuffers, modesets, plane updates, page
- * flips, damage, cursor, open and close), the case's call is made once with
+ * flips, damage, cursor, the virtgpu resource ioctls, open and close), the case's call is made once with
  * no fault, to count nothing, then again and again with the kernel told to
  * fail its n-th allocation in this thread (/proc/thread-self/fail-nth, fed
  * by failslab and fail_page_alloc), for n = 1, 2, ... until the call runs to
@@ -37,6 +37,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 #include <drm_fourcc.h>
+#include <virtgpu_drm.h>
 
 /* A case that needs more injected faults than this is stopped there. */
 #define MAX_SITES 4000
@@ -435,6 +436,48 @@ static int cleanup_fb(int ret)
 	return dumb_destroy(&tmp) ?: r;
 }
 
+/* A 64x64 resource of DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, in tmp.handle. */
+static int create_tmp_resource(void)
+{
+	struct drm_virtgpu_resource_create r = {
+		.target = 2, /* a 2D texture, all a device without 3D has */
+		.format = 2, /* VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM */
+		.width = 64,
+		.height = 64,
+		.depth = 1,
+		.array_size = 1,
+		.size = 64 * 64 * 4,
+	};
+
+	tmp.handle = 0;
+	if (ioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &r))
+		return -errno;
+	tmp.handle = r.bo_handle;
+	return 0;
+}
+
+static int cleanup_resource(int ret)
+{
+	struct drm_gem_close c = { .handle = tmp.handle };
+
+	(void)ret;
+	if (!tmp.handle)
+		return 0;
+	tmp.handle = 0;
+	return ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c) ? -errno : 0;
+}
+
+static int act_transfer_to_host(void)
+{
+	struct drm_virtgpu_3d_transfer_to_host t = {
+		.bo_handle = tmp.handle,
+		.box = { .x = 8, .y = 8, .w = 32, .h = 32, .d = 1 },
+		.offset = 8 * 64 * 4 + 8 * 4,
+	};
+
+	return ioctl(fd, DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST, &t) ? -errno : 0;
+}
+
 /* The requests the acts commit, built once the framebuffers exist. */
 static struct atomic req_modeset_b, req_disable, req_flip_a1;
 
@@ -555,6 +598,8 @@ static const struct fault_case cases[] = {
 	{ "dirtyfb", show_a, act_dirtyfb, nothing },
 	{ "cursor-set", prepare_cursor, act_cursor_set, cleanup_cursor },
 	{ "cursor-move", prepare_cursor, act_cursor_move, nothing },
+	{ "resource-create", no_prepare, create_tmp_resource, cleanup_resource },
+	{ "transfer-to-host", create_tmp_resource, act_transfer_to_host, cleanup_resource },
 	{ "open", no_prepare, open_tmp, cleanup_open },
 	{ "close", open_tmp, act_close, cleanup_open },
 };

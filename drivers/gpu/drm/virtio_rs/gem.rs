@@ -2,8 +2,9 @@
 
 //! GEM objects: guest memory (shmem pages) backing a 2D resource on the host.
 //!
-//! A dumb buffer is a shmem object and a host resource of the same size, with the object's
-//! pages attached to the resource as its backing. The host copies from the pages into the
+//! An object is a shmem object and a host resource, with the object's pages attached to the
+//! resource as its backing: a dumb buffer's resource is of the buffer's size, in the host
+//! layout of XRGB8888; `DRM_IOCTL_VIRTGPU_RESOURCE_CREATE` gives size and format. The host copies from the pages into the
 //! resource when the driver asks it to (TRANSFER_TO_HOST_2D), so the pages must stay until
 //! the host lets go of them: an object is only freed after the host has answered the
 //! resource's RESOURCE_UNREF, or after the device was reset.
@@ -78,7 +79,7 @@ struct View {
 
 /// The driver's part of a GEM object.
 ///
-/// Its own resource, in [`DUMB_FORMAT`], is created with the object. A framebuffer of the
+/// Its own resource, in [`DUMB_FORMAT`] for a dumb buffer, is created with the object. A framebuffer of the
 /// object in another format is shown through another resource, a view, of the same size and
 /// with the same pages as its backing; views are created when a plane first shows them.
 #[pin_data]
@@ -88,6 +89,8 @@ pub(crate) struct Object {
     /// The size of the object's resources, in pixels.
     width: u32,
     height: u32,
+    /// The host format of its own resource.
+    format: u32,
     /// The queues, to take the resources back from the host when the object goes; its own
     /// reference, since an object can outlive the device's binding.
     queues: Queues,
@@ -106,10 +109,15 @@ impl Object {
         self.resource_id
     }
 
+    /// The width of its resources, in pixels.
+    pub(crate) fn width(&self) -> u32 {
+        self.width
+    }
+
     /// The host resource that shows the object as DRM format `fourcc`, if it exists.
     pub(crate) fn resource_for(&self, fourcc: u32) -> Option<u32> {
         let format = host_format(fourcc)?;
-        if format == DUMB_FORMAT {
+        if format == self.format {
             return Some(self.resource_id);
         }
         self.views
@@ -123,7 +131,7 @@ impl Object {
     /// needed, and returns it.
     pub(crate) fn prepare_resource_for(&self, gpu: &Gpu, fourcc: u32) -> Result<u32> {
         let format = host_format(fourcc).ok_or(EINVAL)?;
-        if format == DUMB_FORMAT {
+        if format == self.format {
             return Ok(self.resource_id);
         }
         let mut views = self.views.lock();
@@ -182,15 +190,16 @@ impl Object {
 
 impl gem::DriverObject for Object {
     type Driver = crate::device::VirtioGpuDriver;
-    /// The resource id, the size in pixels, and the queues of the device.
-    type Args = (u32, u32, u32, Queues);
+    /// The resource id, the size in pixels, the host format, and the queues of the device.
+    type Args = (u32, u32, u32, u32, Queues);
 
     fn new(_dev: &VirtioGpuDrm, _size: usize, args: Self::Args) -> impl PinInit<Self, Error> {
-        let (resource_id, width, height, queues) = args;
+        let (resource_id, width, height, format, queues) = args;
         try_pin_init!(Object {
             resource_id,
             width,
             height,
+            format,
             queues,
             unref: SetOnce::new(),
             backing: SetOnce::new(),
@@ -231,37 +240,39 @@ fn dumb_layout(width: u32, height: u32) -> Result<(u32, usize)> {
 /// The size of the largest framebuffer of 32 bits per pixel the mode configuration accepts.
 const MAX_FRAMEBUFFER_BYTES: usize = (crate::kms::MAX_SIZE as usize).pow(2) * 4;
 
-/// Creates a dumb buffer: a shmem object, and a host resource of its size backed by it.
+/// What [`create()`] makes: an object of `size` bytes and its own host resource, `width` x
+/// `height` pixels in host `format`.
+pub(crate) struct NewObject {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) format: u32,
+    pub(crate) size: usize,
+}
+
+/// Creates an object and its host resource, backed by the object's pages, and a handle to
+/// it for `file`. Returns the handle and the resource's id.
 ///
-/// As the C driver's, dumb buffers are 32 bits per pixel, and their own resource is in the
-/// host's `x:R:G:B` layout.
-///
-/// The host may refuse a resource for its size (QEMU's `max_hostmem`). For a buffer larger
-/// than any framebuffer, its answer to CREATE_2D is awaited before the pages are allocated
-/// and pinned, so that userspace cannot make the guest pin gigabytes that the host then
-/// refuses. Smaller buffers, the display's usual business, are not held up: their pages are
-/// pinned while the host creates the resource.
-pub(crate) fn dumb_create(
+/// The host may refuse a resource, for its format or its size (QEMU's `max_hostmem`). For an
+/// object larger than any framebuffer, its answer to CREATE_2D is awaited before the pages are
+/// allocated and pinned, so that userspace cannot make the guest pin gigabytes that the host
+/// then refuses. Smaller objects, the display's usual business, are not held up: their pages
+/// are pinned while the host creates the resource.
+pub(crate) fn create(
     dev: &drm::Device<crate::device::VirtioGpuDriver, drm::Registered>,
     file: &drm::File<crate::drv::File>,
-    request: &drm::driver::DumbRequest,
-) -> Result<drm::driver::DumbBuffer> {
-    if request.bpp != 32 {
-        return Err(EINVAL);
-    }
-    let (pitch, size) = dumb_layout(request.width, request.height)?;
+    new: &NewObject,
+) -> Result<(u32, u32)> {
     let gpu: &Gpu = dev;
     let id = gpu.new_resource_id()?;
-    let args = (id, request.width, request.height, gpu.queues.clone());
-    let bo = Bo::new(dev, size, shmem::ObjectConfig::default(), args)?;
+    let args = (id, new.width, new.height, new.format, gpu.queues.clone());
+    let bo = Bo::new(dev, new.size, shmem::ObjectConfig::default(), args)?;
     let unref = unref_request(id)?;
 
     // The device executes the control queue in order: the answer to ATTACH_BACKING, waited
     // for below, comes after CREATE_2D was executed, and is an error if it failed. Once
     // CREATE_2D is sent the resource may exist, and the object's release destroys it.
-    let create =
-        commands::resource_create_2d(id, DUMB_FORMAT, request.width, request.height, None)?;
-    if size > MAX_FRAMEBUFFER_BYTES {
+    let create = commands::resource_create_2d(id, new.format, new.width, new.height, None)?;
+    if new.size > MAX_FRAMEBUFFER_BYTES {
         let created = gpu.queues.call_nodata(create);
         bo.unref.populate(unref);
         created?;
@@ -286,7 +297,29 @@ pub(crate) fn dumb_create(
         .call_nodata(commands::resource_attach_backing(id, &entries, None)?)?;
     bo.backing.populate(entries);
 
-    let handle = bo.create_handle(file)?;
+    Ok((bo.create_handle(file)?, id))
+}
+
+/// Creates a dumb buffer: an object and a host resource of its size, in pixels, backed by it.
+///
+/// As the C driver's, dumb buffers are 32 bits per pixel, and their own resource is in the
+/// host's `x:R:G:B` layout.
+pub(crate) fn dumb_create(
+    dev: &drm::Device<crate::device::VirtioGpuDriver, drm::Registered>,
+    file: &drm::File<crate::drv::File>,
+    request: &drm::driver::DumbRequest,
+) -> Result<drm::driver::DumbBuffer> {
+    if request.bpp != 32 {
+        return Err(EINVAL);
+    }
+    let (pitch, size) = dumb_layout(request.width, request.height)?;
+    let new = NewObject {
+        width: request.width,
+        height: request.height,
+        format: DUMB_FORMAT,
+        size,
+    };
+    let (handle, _) = create(dev, file, &new)?;
     Ok(drm::driver::DumbBuffer {
         handle,
         pitch,
