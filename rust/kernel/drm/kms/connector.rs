@@ -170,6 +170,10 @@ impl<T: DriverConnector> Connector<T> {
         unsafe { drm::Device::from_raw((*self.connector.get()).dev) }
     }
 
+    /// # Safety
+    ///
+    /// `connector` must be a connector of `Self` that the DRM core releases: it is not used
+    /// again, and its `KBox` is not freed elsewhere.
     unsafe extern "C" fn destroy_callback(connector: *mut bindings::drm_connector) {
         // SAFETY: The DRM core calls this once, when the device is released, with a connector
         // of `Self`.
@@ -180,6 +184,9 @@ impl<T: DriverConnector> Connector<T> {
         drop(unsafe { KBox::from_raw(ptr::from_ref(this).cast_mut()) });
     }
 
+    /// # Safety
+    ///
+    /// `connector` must be a valid connector of `Self`.
     unsafe extern "C" fn detect_callback(
         connector: *mut bindings::drm_connector,
         force: bool,
@@ -195,6 +202,10 @@ impl<T: DriverConnector> Connector<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// `connector` must be a valid connector of `Self`, probed under the mode configuration's
+    /// lock.
     unsafe extern "C" fn get_modes_callback(connector: *mut bindings::drm_connector) -> c_int {
         // SAFETY: The probe helpers call this with a connector of `Self`, holding the mode
         // configuration's lock.

@@ -178,6 +178,10 @@ impl<T: DriverCrtc> Crtc<T> {
         unsafe { drm::Device::from_raw((*self.as_raw()).dev) }
     }
 
+    /// # Safety
+    ///
+    /// `crtc` must be a CRTC of `Self` that the DRM core releases: it is not used again, and its
+    /// `KBox` is not freed elsewhere.
     unsafe extern "C" fn destroy_callback(crtc: *mut bindings::drm_crtc) {
         // SAFETY: The DRM core calls this once, when the device is released, with a CRTC of
         // `Self`.
@@ -188,6 +192,9 @@ impl<T: DriverCrtc> Crtc<T> {
         drop(unsafe { KBox::from_raw(ptr::from_ref(this).cast_mut()) });
     }
 
+    /// # Safety
+    ///
+    /// `mode` must be a valid mode that nothing changes during the call.
     unsafe extern "C" fn mode_valid_callback(
         _crtc: *mut bindings::drm_crtc,
         mode: *const bindings::drm_display_mode,
@@ -201,6 +208,9 @@ impl<T: DriverCrtc> Crtc<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`, whose mode nothing changes during the call.
     unsafe extern "C" fn mode_set_nofb_callback(crtc: *mut bindings::drm_crtc) {
         // SAFETY: The helpers call this with a CRTC of `Self`, during the commit that set its
         // mode, which nothing else changes meanwhile.
@@ -208,6 +218,9 @@ impl<T: DriverCrtc> Crtc<T> {
         T::mode_set_nofb(this, mode.hdisplay.into(), mode.vdisplay.into());
     }
 
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`, and `commit` the commit of its device being applied.
     unsafe extern "C" fn atomic_enable_callback(
         crtc: *mut bindings::drm_crtc,
         commit: *mut bindings::drm_atomic_commit,
@@ -219,6 +232,9 @@ impl<T: DriverCrtc> Crtc<T> {
         unsafe { bindings::drm_crtc_vblank_atomic_enable(crtc, commit) };
     }
 
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`, and `commit` the commit of its device being applied.
     unsafe extern "C" fn atomic_disable_callback(
         crtc: *mut bindings::drm_crtc,
         commit: *mut bindings::drm_atomic_commit,
@@ -231,6 +247,9 @@ impl<T: DriverCrtc> Crtc<T> {
         T::atomic_disable(this, &c);
     }
 
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`, and `commit` the commit of its device being applied.
     unsafe extern "C" fn atomic_flush_callback(
         crtc: *mut bindings::drm_crtc,
         commit: *mut bindings::drm_atomic_commit,
@@ -305,10 +324,7 @@ impl<T: drm::Driver> CrtcState<T> {
     /// The mode's width and height in pixels.
     pub fn mode(&self) -> (u32, u32) {
         let mode = &self.raw().mode;
-        (
-            mode.hdisplay.try_into().unwrap_or(0),
-            mode.vdisplay.try_into().unwrap_or(0),
-        )
+        (u32::from(mode.hdisplay), u32::from(mode.vdisplay))
     }
 }
 

@@ -172,10 +172,10 @@ impl ModeConfig {
         // SAFETY: As above; the mode configuration was just initialized, and userspace cannot
         // see it yet.
         let config = unsafe { &mut (*raw).mode_config };
-        config.min_width = info.min_width.try_into()?;
-        config.min_height = info.min_height.try_into()?;
-        config.max_width = info.max_width.try_into()?;
-        config.max_height = info.max_height.try_into()?;
+        config.min_width = info.min_width;
+        config.min_height = info.min_height;
+        config.max_width = info.max_width;
+        config.max_height = info.max_height;
         config.preferred_depth = info.preferred_depth;
         config.quirk_addfb_prefer_host_byte_order = info.prefer_host_byte_order;
         config.fb_modifiers_not_supported = true;

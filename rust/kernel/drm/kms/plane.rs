@@ -226,6 +226,10 @@ impl<T: DriverPlane> Plane<T> {
         unsafe { drm::Device::from_raw((*self.as_raw()).dev) }
     }
 
+    /// # Safety
+    ///
+    /// `plane` must be a plane of `Self` that the DRM core releases: it is not used again, and its
+    /// `KBox` is not freed elsewhere.
     unsafe extern "C" fn destroy_callback(plane: *mut bindings::drm_plane) {
         // SAFETY: The DRM core calls this once, when the device is released, with a plane of
         // `Self`.
@@ -236,6 +240,10 @@ impl<T: DriverPlane> Plane<T> {
         drop(unsafe { KBox::from_raw(ptr::from_ref(this).cast_mut()) });
     }
 
+    /// # Safety
+    ///
+    /// `plane` must be a valid plane of `Self`, and `state` a new state of it that nobody else sees
+    /// yet.
     unsafe extern "C" fn prepare_fb_callback(
         plane: *mut bindings::drm_plane,
         state: *mut bindings::drm_plane_state,
@@ -257,6 +265,10 @@ impl<T: DriverPlane> Plane<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// `plane` must be a valid plane of `Self`, and `commit` a commit of its device whose states only
+    /// this check changes during the call.
     unsafe extern "C" fn atomic_check_callback(
         plane: *mut bindings::drm_plane,
         commit: *mut bindings::drm_atomic_commit,
@@ -305,6 +317,9 @@ impl<T: DriverPlane> Plane<T> {
         T::atomic_check(self, new, commit)
     }
 
+    /// # Safety
+    ///
+    /// `plane` must be a valid plane of `Self`, and `commit` the commit of its device being applied.
     unsafe extern "C" fn atomic_update_callback(
         plane: *mut bindings::drm_plane,
         commit: *mut bindings::drm_atomic_commit,
