@@ -192,7 +192,9 @@ static void *user_ptr(size_t *len)
 		*len = 0;
 		return NULL;
 	case 1:
-		return (void *)(uintptr_t)interesting(); /* an invalid address */
+		/* An invalid address, with a length the caller may use as it is. */
+		*len = below(sizeof(scratch));
+		return (void *)(uintptr_t)interesting();
 	default:
 		*len = below(sizeof(scratch));
 		return scratch;
