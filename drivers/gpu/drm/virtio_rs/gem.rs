@@ -4,10 +4,10 @@
 //!
 //! An object is a shmem object and a host resource, with the object's pages attached to the
 //! resource as its backing: a dumb buffer's resource is of the buffer's size, in the host
-//! layout of XRGB8888; `DRM_IOCTL_VIRTGPU_RESOURCE_CREATE` gives size and format. The host copies from the pages into the
-//! resource when the driver asks it to (TRANSFER_TO_HOST_2D), so the pages must stay until
-//! the host lets go of them: an object is only freed after the host has answered the
-//! resource's RESOURCE_UNREF, or after the device was reset.
+//! layout of XRGB8888; `DRM_IOCTL_VIRTGPU_RESOURCE_CREATE` gives size and format. The host
+//! copies from the pages into the resource when the driver asks it to (TRANSFER_TO_HOST_2D),
+//! so the pages must stay until the host lets go of them: an object is only freed after the
+//! host has answered the resource's RESOURCE_UNREF, or after the device was reset.
 //!
 //! Each resource's RESOURCE_UNREF request is allocated before the resource is created, and kept
 //! until the object goes: releasing an object needs no memory, so it cannot fail to give the
@@ -79,9 +79,10 @@ struct View {
 
 /// The driver's part of a GEM object.
 ///
-/// Its own resource, in [`DUMB_FORMAT`] for a dumb buffer, is created with the object. A framebuffer of the
-/// object in another format is shown through another resource, a view, of the same size and
-/// with the same pages as its backing; views are created when a plane first shows them.
+/// Its own resource, in [`DUMB_FORMAT`] for a dumb buffer, is created with the object. A
+/// framebuffer of the object in another format is shown through another resource, a view, of
+/// the same size and with the same pages as its backing; views are created when a plane first
+/// shows them.
 #[pin_data]
 pub(crate) struct Object {
     /// The host resource's id, unique while the object exists.

@@ -267,8 +267,8 @@ impl<T: DriverPlane> Plane<T> {
 
     /// # Safety
     ///
-    /// `plane` must be a valid plane of `Self`, and `commit` a commit of its device whose states only
-    /// this check changes during the call.
+    /// `plane` must be a valid plane of `Self`, and `commit` a commit of its device whose states
+    /// only this check changes during the call.
     unsafe extern "C" fn atomic_check_callback(
         plane: *mut bindings::drm_plane,
         commit: *mut bindings::drm_atomic_commit,
@@ -319,7 +319,8 @@ impl<T: DriverPlane> Plane<T> {
 
     /// # Safety
     ///
-    /// `plane` must be a valid plane of `Self`, and `commit` the commit of its device being applied.
+    /// `plane` must be a valid plane of `Self`, and `commit` the commit of its device being
+    /// applied.
     unsafe extern "C" fn atomic_update_callback(
         plane: *mut bindings::drm_plane,
         commit: *mut bindings::drm_atomic_commit,
