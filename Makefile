@@ -6,6 +6,7 @@
 #   make            everything up to a booted guest and a screenshot of its display
 #   make check      the test suites; last line "N passed, N failed, N skipped"
 #   make check-debug the same on the debug kernel (lockdep, kmemleak, UBSAN, ...)
+#   make check-loaded make check with every host CPU kept busy by a CPU hog
 #   make stress     fuzzer, fault injection, rebind under load (debug kernel)
 #   make bench      the Rust driver against the C one, as ratios (out/bench.md)
 #
@@ -32,7 +33,7 @@ endif
 GUEST = python3 scripts/run-guest.py --driver $(DRIVER) \
 	--stage $(CACHE)/stage --rootfs $(CACHE)/rootfs $(if $(filter 1,$(KVM)),--kvm)
 
-.PHONY: all deps source overlay config kernel rootfs boot check check-debug fuzz-soak stress bench clean distclean help
+.PHONY: all deps source overlay config kernel rootfs boot check check-loaded check-debug fuzz-soak stress bench clean distclean help
 
 all: boot
 
@@ -62,6 +63,11 @@ boot: kernel rootfs
 
 check: kernel rootfs
 	@scripts/check.sh
+
+# make check while a CPU hog per host core runs beside it (scripts/with-load.sh):
+# the guest's clock counts instructions, so the verdict must be the same.
+check-loaded: kernel rootfs
+	@scripts/with-load.sh scripts/check.sh
 
 # The same tests on the debug variant of the kernel (Kconfig.debug: lockdep,
 # atomic-sleep checks, kmemleak, debug objects, UBSAN), in its own build tree.

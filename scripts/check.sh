@@ -36,8 +36,26 @@ ut_bad=$(( ${ut_fail:-0} + ${ut_err:-0} ))
 say "harness self-tests: ${ut_ran:-0} run, $ut_bad failed"
 passed=$((passed + ${ut_ran:-0} - ut_bad)) failed=$((failed + ut_bad))
 
-guest_args=()
-[ "${KVM:-0}" = 1 ] && guest_args+=(--kvm)
+# The guest's clock counts instructions, not host time (QEMU -icount, one CPU),
+# so that a timing assertion of IGT's ("the vblank wait returned within 500 us")
+# measures the work the driver makes the guest do, and not how fast or how busy
+# the host is. While the CPU runs, guest time advances 2^CHECK_ICOUNT ns per
+# instruction; while it idles (a timer, the device), it follows host time.
+# One CPU, because -icount runs every CPU in turn on one clock: with two, one
+# CPU's task is charged for what the other ran, in slices of 100 ms.
+# CHECK_ICOUNT=off: plain multi-threaded TCG on CHECK_SMP (then 2) CPUs, whose
+# verdict depends on the host; KVM=1: KVM.
+CHECK_ICOUNT=${CHECK_ICOUNT:-1}
+if [ "${KVM:-0}" = 1 ]; then
+	smp=${CHECK_SMP:-2} clock=KVM
+	guest_args=(--kvm --smp "$smp")
+elif [ "$CHECK_ICOUNT" = off ]; then
+	smp=${CHECK_SMP:-2} clock="TCG, host clock"
+	guest_args=(--smp "$smp")
+else
+	smp=${CHECK_SMP:-1} clock="TCG -icount shift=$CHECK_ICOUNT"
+	guest_args=(--icount "$CHECK_ICOUNT" --smp "$smp")
+fi
 
 # On the debug kernel, the ioctl fuzzer runs after IGT with a fixed list of
 # seeds (each a reproducible sequence of calls).
@@ -58,7 +76,7 @@ fi
 build_guest_program "$TOP/scripts/pixels/vgpu-pixels.c" "$OUT/pixels/vgpu-pixels"
 guest_args+=(--file "$OUT/pixels/vgpu-pixels")
 
-say "running IGT on the $DRIVER driver, $VARIANT kernel ($(grep -cv '^\s*\(#\|$\)' "$testlist") tests; results: $run/igt-results.txt)"
+say "running IGT on the $DRIVER driver, $VARIANT kernel, $clock, $smp CPU(s) ($(grep -cv '^\s*\(#\|$\)' "$testlist") tests; results: $run/igt-results.txt)"
 guest_rc=0
 python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt --run-dir "$run" \
 	--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" \

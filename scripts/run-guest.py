@@ -209,6 +209,7 @@ class Guest:
         pos = 0
         results = os.path.join(self.run, "igt-results.txt")
         seen = 0
+        last_result = t_start
         while True:
             boots += 1
             self.start()
@@ -224,6 +225,13 @@ class Guest:
                         if line.endswith("\n"):
                             say("igt " + line.strip())
                             seen += 1
+                            # Host seconds since the previous result (the
+                            # first includes the boot): what a subtest cost
+                            # in real time, beside the guest's own figure.
+                            now = time.time()
+                            with open(os.path.join(self.run, "igt-host-times.txt"), "a") as f:
+                                f.write(f"{line.split()[0]} {now - last_result:.1f}\n")
+                            last_result = now
                 prog = os.path.join(self.run, "igt-progress")
                 try:
                     m = os.stat(prog).st_mtime
