@@ -101,7 +101,14 @@ impl<T: Driver> Adapter<T> {
         from_result(|| {
             let data = T::probe(vdev);
 
-            vdev.as_ref().set_drvdata(data)?;
+            if let Err(e) = vdev.as_ref().set_drvdata(data) {
+                // The data that failed to initialize is dropped; queues it leaked are not left
+                // with their interrupt handlers on a device no driver owns.
+                //
+                // SAFETY: `vdev` is a valid device in a failed probe, with no data stored.
+                unsafe { virtqueue::teardown_left_queues(vdev.as_raw()) };
+                return Err(e);
+            }
             Ok(0)
         })
     }
@@ -127,9 +134,13 @@ impl<T: Driver> Adapter<T> {
         // SAFETY: `T::Data<'_>` is the type `probe_callback()` stored.
         drop(unsafe { vdev.as_ref().drvdata_obtain::<T::Data<'_>>() });
 
-        // The data's queues, if it had any, reset the device when they were dropped; a driver
-        // without queues has its device reset here.
+        // The data's queues, if it had any, reset the device when they were dropped. Queues the
+        // driver leaked (with `mem::forget` or an `Arc` cycle) are torn down here, so that no
+        // interrupt handler outlives the binding, nor the module. A driver without queues has
+        // its device reset here.
         //
+        // SAFETY: `vdev` is a valid device in remove, whose driver's data was just dropped.
+        unsafe { virtqueue::teardown_left_queues(vdev.as_raw()) };
         // SAFETY: `vdev.as_raw()` is a valid `struct virtio_device`.
         unsafe { bindings::virtio_reset_device(vdev.as_raw()) };
     }
@@ -301,33 +312,69 @@ impl Device {
         // SAFETY: As for `device_id()`.
         unsafe { (*self.as_raw()).id.vendor }
     }
+}
 
+impl Device<device::Bound> {
     /// Returns whether feature bit `bit` was negotiated with the device.
     ///
-    /// Bits beyond those the virtio core tracks are never negotiated.
+    /// Bits beyond those the virtio core tracks are never negotiated. Only a bound device
+    /// answers: the virtio core negotiates the feature bits while it probes a driver, and from
+    /// the driver's probe until its removal they keep the negotiated values (resume and reset
+    /// recovery write them again, unchanged).
     pub fn has_feature(&self, bit: u32) -> bool {
         if bit >= FEATURE_BITS {
             return false;
         }
-        // SAFETY: `self.as_raw()` is a valid `struct virtio_device` and `bit` is in range.
-        // Unlike `virtio_has_feature()`, this does not require the bit to be in the driver's
-        // feature table: bits the driver did not offer are simply not set.
+        // SAFETY: `self.as_raw()` is a valid `struct virtio_device` and `bit` is in range. The
+        // device is bound, so its feature bits hold their negotiated values. Unlike
+        // `virtio_has_feature()`, this does not require the bit to be in the driver's feature
+        // table: bits the driver did not offer are simply not set.
         unsafe { bindings::__virtio_test_bit(self.as_raw(), bit) }
+    }
+
+    /// Returns the device-specific configuration space, read through the layout `C`.
+    ///
+    /// `C` is the configuration structure of one device type (see [`ConfigSpace`]); a device
+    /// of another type gets [`ENODEV`], so that no read can go past the configuration space
+    /// the device implements.
+    pub fn config<C: ConfigSpace>(&self) -> Result<Config<'_, C>> {
+        if self.device_id() != C::DEVICE_TYPE {
+            return Err(ENODEV);
+        }
+        // INVARIANT: The device is of type `C::DEVICE_TYPE`, whose configuration space is at
+        // least `size_of::<C>()` bytes long (safety requirement of `ConfigSpace`).
+        Ok(Config {
+            dev: self,
+            _layout: PhantomData,
+        })
     }
 }
 
-impl Device<device::Bound> {
-    /// Returns the device-specific configuration space, read through the layout `C`.
-    ///
-    /// `C` is the device type's configuration structure, such as
-    /// `uapi::virtio_gpu_config`. It must not be larger than the configuration space the device
-    /// implements.
-    pub fn config<C>(&self) -> Config<'_, C> {
-        Config {
-            dev: self,
-            _layout: PhantomData,
-        }
-    }
+/// The layout of the configuration space of one virtio device type.
+///
+/// A configuration space is read through [`Device::config`], which only hands out a
+/// [`Config`] for a device of type [`ConfigSpace::DEVICE_TYPE`]; every read is then checked
+/// against the size of `Self`. The transports do not check the offsets they are given (modern
+/// PCI stops the kernel with `BUG_ON`, legacy PCI and virtio-mmio read past the region), so
+/// the size of `Self` is a promise about every device of the type, made once, here, for each
+/// device type, not by each driver.
+///
+/// # Safety
+///
+/// Every virtio device of type `DEVICE_TYPE` that the virtio specification allows has a
+/// device-specific configuration space of at least `size_of::<Self>()` bytes, laid out as
+/// `Self`: each field of `Self` is present whatever features were negotiated.
+pub unsafe trait ConfigSpace {
+    /// The device type (`VIRTIO_ID_*`) whose configuration space `Self` describes.
+    const DEVICE_TYPE: u32;
+}
+
+// SAFETY: The virtio specification (1.2, section 5.7.4, "Device configuration layout") defines
+// the GPU device's configuration as `events_read`, `events_clear`, `num_scanouts` and
+// `num_capsets`, four 32-bit fields with no feature condition, which is
+// `struct virtio_gpu_config`.
+unsafe impl ConfigSpace for crate::uapi::virtio_gpu_config {
+    const DEVICE_TYPE: u32 = crate::uapi::VIRTIO_ID_GPU;
 }
 
 impl Device<device::Bound> {
@@ -417,12 +464,17 @@ unsafe impl<Ctx: device::DeviceContext> device::AsBusDevice<Ctx> for Transport<C
 ///
 /// Accesses are bounds- and alignment-checked against `C`, and values are converted from the
 /// device's byte order. Accesses may sleep.
-pub struct Config<'a, C> {
+///
+/// # Invariants
+///
+/// `dev` is a device of type `C::DEVICE_TYPE`, so its configuration space holds at least
+/// `size_of::<C>()` bytes.
+pub struct Config<'a, C: ConfigSpace> {
     dev: &'a Device<device::Bound>,
     _layout: PhantomData<C>,
 }
 
-impl<C> Config<'_, C> {
+impl<C: ConfigSpace> Config<'_, C> {
     fn check<T>(offset: usize) -> Result<c_uint> {
         let end = offset.checked_add(size_of::<T>()).ok_or(EINVAL)?;
         if end > size_of::<C>() || offset % size_of::<T>() != 0 {
@@ -435,10 +487,9 @@ impl<C> Config<'_, C> {
     pub fn read<T: ConfigValue>(&self, offset: usize) -> Result<T> {
         let offset = Self::check::<T>(offset)?;
         // SAFETY: `self.dev.as_raw()` is a valid `struct virtio_device` that is bound to a
-        // driver, so its transport's configuration accessors are set up, and `check()` placed
-        // `offset` inside `C` and aligned it for `T`. An offset past what the device implements
-        // (a `C` larger than its configuration space) is caught by the transport, which does
-        // not access memory out of bounds for it.
+        // driver, so its transport's configuration accessors are set up. `check()` placed
+        // `offset` inside `C` and aligned it for `T`, and the device's configuration space
+        // holds at least `size_of::<C>()` bytes (type invariant).
         Ok(unsafe { T::read(self.dev.as_raw(), offset) })
     }
 }

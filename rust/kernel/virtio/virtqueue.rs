@@ -140,19 +140,23 @@ impl Request {
 
 /// The raw queue pointers, only used with the queues' lock held; `None` once the queues are
 /// being torn down.
-struct RawQueues<const N: usize>(Option<[*mut bindings::virtqueue; N]>);
+struct RawQueues(Option<KVec<*mut bindings::virtqueue>>);
 
 // SAFETY: The pointers are only dereferenced by the C virtqueue functions, with the lock held,
 // which makes them usable from any thread.
-unsafe impl<const N: usize> Send for RawQueues<N> {}
+unsafe impl Send for RawQueues {}
 
-/// The part of [`Virtqueues`] that the queue callbacks reach through `vdev->priv`.
+/// The part of [`Virtqueues`] that the queue callbacks, and the bus adapter's teardown, reach
+/// through `vdev->priv`.
+///
+/// It does not depend on the number of queues, so that the adapter can tear the queues down
+/// without knowing the driver's types.
 #[pin_data]
-struct Shared<const N: usize> {
+struct Shared {
     /// Serializes every operation on the queues; taken from the callbacks (hard IRQ), hence the
     /// IRQ-safe lock.
     #[pin]
-    queues: SpinLockIrq<RawQueues<N>>,
+    queues: SpinLockIrq<RawQueues>,
     /// Notified, with `queues` held, whenever the device returns requests (which makes room in
     /// a queue) and when the queues are torn down.
     #[pin]
@@ -165,15 +169,21 @@ struct Shared<const N: usize> {
 /// Code that may run after that, such as the release of an object the device used, submits
 /// through a [`QueueHandle`] instead, which fails with [`ENODEV`] once the queues are gone.
 ///
+/// The queues do not depend on this drop: a driver may leak them (`mem::forget`, an `Arc`
+/// cycle), and the bus adapter still tears them down, after the driver's data is dropped on
+/// removal and when probe fails, before the driver's module can go. Their interrupt handlers
+/// never outlive the binding.
+///
 /// # Invariants
 ///
-/// - `vdev->priv` points to `shared` for as long as `self` exists.
-/// - The queues in `shared` are the device's queues until `drop()` takes them out, which it
-///   does before `del_vqs`.
+/// - `vdev->priv` points to `shared` from `find_vqs()` until the queues are torn down, by
+///   `drop()` or by the bus adapter; `self` holds a reference to `shared` all that time.
+/// - The queues in `shared` are the device's queues until the teardown takes them out, which
+///   it does before `del_vqs`.
 /// - Every token in a queue is an `Arc<Request>` turned into a raw pointer by `add()`.
 pub struct Virtqueues<'a, const N: usize> {
     dev: &'a Device<device::Bound>,
-    shared: Arc<Shared<N>>,
+    shared: Arc<Shared>,
 }
 
 /// A handle on the virtqueues of a device, that may outlive the binding.
@@ -183,7 +193,7 @@ pub struct Virtqueues<'a, const N: usize> {
 /// buffer of the driver any more.
 #[derive(Clone)]
 pub struct QueueHandle<const N: usize> {
-    shared: Arc<Shared<N>>,
+    shared: Arc<Shared>,
 }
 
 impl<'a> Device<device::Core<'a>> {
@@ -205,16 +215,17 @@ impl<'a> Device<device::Core<'a>> {
             }),
             GFP_KERNEL,
         )?;
+        // The queues' pointers, which the C side fills in.
+        let mut vqs = KVec::from_elem(ptr::null_mut(), N, GFP_KERNEL)?;
 
         let mut info: [bindings::virtqueue_info; N] = core::array::from_fn(|_| Default::default());
         for (info, name) in info.iter_mut().zip(names) {
             info.name = name.as_char_ptr();
-            info.callback = Some(callback::<N>);
+            info.callback = Some(callback);
         }
-        let mut vqs = [ptr::null_mut(); N];
 
         // The callbacks find `shared` through `priv`; set it before any queue exists.
-        let shared_ptr: *const Shared<N> = &*shared;
+        let shared_ptr: *const Shared = &*shared;
         // SAFETY: As above; `shared` is pinned and outlives the queues: `Virtqueues` holds a
         // reference to it until after `del_vqs` (see `Drop`).
         unsafe { (*vdev).priv_ = shared_ptr.cast_mut().cast() };
@@ -287,7 +298,7 @@ impl<const N: usize> QueueHandle<N> {
     }
 }
 
-impl<const N: usize> Shared<N> {
+impl Shared {
     fn submit(&self, index: usize, request: &Arc<Request>) -> Result {
         Self::add(&self.queues.lock(), index, request)
     }
@@ -314,16 +325,10 @@ impl<const N: usize> Shared<N> {
 
     /// Adds `request` to queue `index` and notifies the device, with the queues' lock held.
     fn add(
-        queues: &SpinLockIrqGuard<'_, RawQueues<N>>,
+        queues: &SpinLockIrqGuard<'_, RawQueues>,
         index: usize,
         request: &Arc<Request>,
     ) -> Result {
-        if index >= N {
-            return Err(EINVAL);
-        }
-        if request.submitted.xchg(true, Relaxed) {
-            return Err(EBUSY);
-        }
         let out_len = u32::try_from(request.out.len())?;
         // SAFETY: The response buffer's `KVec` itself is never replaced or resized; only its
         // storage is written (by the device), so reading its pointer and length is fine.
@@ -332,6 +337,14 @@ impl<const N: usize> Shared<N> {
             (response.as_ptr(), response.len())
         };
         let in_len = u32::try_from(in_len)?;
+        let Some(vqs) = queues.0.as_ref() else {
+            return Err(ENODEV);
+        };
+        let vq = *vqs.get(index).ok_or(EINVAL)?;
+        // Last of the checks: a request refused for any reason above stays unsubmitted.
+        if request.submitted.xchg(true, Relaxed) {
+            return Err(EBUSY);
+        }
 
         let mut out_sg = bindings::scatterlist::default();
         let mut in_sg = bindings::scatterlist::default();
@@ -343,11 +356,6 @@ impl<const N: usize> Shared<N> {
         }
         let mut sgs = [ptr::from_mut(&mut out_sg), ptr::from_mut(&mut in_sg)];
 
-        let Some(vqs) = queues.0 else {
-            request.submitted.store(false, Relaxed);
-            return Err(ENODEV);
-        };
-        let vq = vqs[index];
         // The queue's reference: it lives until the device returns the request.
         let token = Arc::into_raw(request.clone());
         // SAFETY: `vq` is a live queue of this device (type invariant), used with the lock
@@ -377,23 +385,48 @@ impl<const N: usize> Shared<N> {
 
 impl<const N: usize> Drop for Virtqueues<'_, N> {
     fn drop(&mut self) {
-        let vdev = self.dev.as_raw();
+        // SAFETY: `self.dev` is a valid, bound device, and `self.shared` is the `Shared` its
+        // `priv` points to, unless the bus adapter tore the queues down already (type
+        // invariants).
+        unsafe { self.shared.teardown(self.dev.as_raw()) };
+    }
+}
+
+impl Shared {
+    /// Resets the device, cancels every request still queued, deletes the queues and clears
+    /// `vdev->priv`. Does nothing if the queues are torn down already.
+    ///
+    /// # Safety
+    ///
+    /// `vdev` must be a valid device whose `priv` pointed to `self` when its queues were
+    /// found, and either still does, or the queues were torn down since; the device must be
+    /// bound, or be in its driver's remove or failed probe. Two teardowns of the same queues
+    /// may not run at once: the one that does not find the queues returns at once, and must
+    /// not do so before the other is done with them (the teardowns run in the driver's remove
+    /// and probe, which the driver core serializes, and in `Virtqueues::drop`, which runs
+    /// there too, or never, for queues that were leaked).
+    unsafe fn teardown(&self, vdev: *mut bindings::virtio_device) {
         // From here on, submitting fails: nothing new reaches the device, and whoever waits for
         // room learns it.
         let vqs = {
-            let mut queues = self.shared.queues.lock();
+            let mut queues = self.queues.lock();
             let vqs = queues.0.take();
-            self.shared.room.notify_all();
+            self.room.notify_all();
             vqs
+        };
+        let Some(vqs) = vqs else {
+            // Torn down already; `priv` no longer points here.
+            return;
         };
         // Stop the device: once reset it no longer reads or writes any buffer, and the queues'
         // unused buffers may be taken back.
         //
-        // SAFETY: `vdev` is a valid, bound device.
+        // SAFETY: `vdev` is a valid device, bound or in its driver's remove or failed probe
+        // (safety requirements).
         unsafe { bindings::virtio_reset_device(vdev) };
         {
-            let _queues = self.shared.queues.lock();
-            for &vq in vqs.iter().flatten() {
+            let _queues = self.queues.lock();
+            for &vq in vqs.iter() {
                 loop {
                     // SAFETY: `vq` is a queue of a reset device, not deleted yet, used with the
                     // lock held.
@@ -401,16 +434,17 @@ impl<const N: usize> Drop for Virtqueues<'_, N> {
                     if token.is_null() {
                         break;
                     }
-                    // SAFETY: Every token is an `Arc<Request>` from `add()` (type invariant),
-                    // returned exactly once.
+                    // SAFETY: Every token is an `Arc<Request>` from `add()` (type invariant of
+                    // `Virtqueues`), returned exactly once.
                     let request = unsafe { Arc::<Request>::from_raw(token.cast()) };
                     // SAFETY: The request came back from the queue just now.
                     unsafe { request.finish(None) };
                 }
             }
         }
-        // SAFETY: `vdev` is a valid device whose queues were created by `find_vqs()`; after
-        // this no callback runs, so `priv` can be cleared and `shared` freed.
+        // SAFETY: `vdev` is a valid device whose queues were created by `find_vqs()` and not
+        // deleted yet (they were still in `self`); after this no callback runs, so `priv` can
+        // be cleared and `self` freed.
         unsafe {
             bindings::virtio_del_vqs(vdev);
             (*vdev).priv_ = ptr::null_mut();
@@ -418,11 +452,35 @@ impl<const N: usize> Drop for Virtqueues<'_, N> {
     }
 }
 
+/// Tears down the queues of `vdev` if its driver left them: called by the bus adapter after
+/// the driver's data is dropped on removal, and when probe fails.
+///
+/// # Safety
+///
+/// `vdev` must be a valid device in its driver's remove or failed probe, after the driver's
+/// data has been dropped (or was never stored), with no other teardown of its queues running;
+/// the virtio bus abstraction is the only user of `priv`.
+pub(super) unsafe fn teardown_left_queues(vdev: *mut bindings::virtio_device) {
+    // SAFETY: `vdev` is valid (safety requirement).
+    let shared = unsafe { (*vdev).priv_ }.cast::<Shared>().cast_const();
+    if shared.is_null() {
+        return;
+    }
+    // SAFETY: `priv` is only set by `find_vqs()`, to the `Shared` of a `Virtqueues`, and
+    // cleared by the teardown; while it is set, that `Virtqueues` exists (not dropped: it was
+    // leaked, or is held by something that outlives the driver's data) and holds a reference
+    // to the `Shared`, which is therefore alive.
+    let shared = unsafe { &*shared };
+    // SAFETY: `priv` points to `shared`, and the device is in remove or failed probe.
+    unsafe { shared.teardown(vdev) };
+}
+
 /// The used-buffer callback of every queue: takes back what the device has finished with.
-extern "C" fn callback<const N: usize>(vq: *mut bindings::virtqueue) {
-    // SAFETY: The virtio core calls this with one of the queues created by `find_vqs()`, whose
-    // device's `priv` points to the `Shared<N>` of the live `Virtqueues` (type invariant).
-    let shared = unsafe { &*(*(*vq).vdev).priv_.cast::<Shared<N>>() };
+extern "C" fn callback(vq: *mut bindings::virtqueue) {
+    // SAFETY: The virtio core calls this with one of the queues created by `find_vqs()` and not
+    // deleted yet, whose device's `priv` points to the `Shared` of the `Virtqueues` (type
+    // invariant).
+    let shared = unsafe { &*(*(*vq).vdev).priv_.cast::<Shared>() };
     let _queues = shared.queues.lock();
     loop {
         let mut len: c_uint = 0;

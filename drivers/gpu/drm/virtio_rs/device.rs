@@ -5,22 +5,20 @@
 
 use crate::{
     commands,
-    kms, //
+    kms,
+    resource::ResourceIds, //
 };
 use core::mem::offset_of;
 use kernel::{
-    device::Core,
+    device::{
+        Bound,
+        Core, //
+    },
     devres::Devres,
     drm,
     fmt,
     prelude::*,
-    sync::{
-        atomic::{
-            Atomic,
-            Relaxed, //
-        },
-        Arc,
-    },
+    sync::Arc,
     time::Delta,
     uapi,
     virtio, //
@@ -85,24 +83,12 @@ pub(crate) struct Scanout {
 pub(crate) struct Gpu {
     /// The queues.
     pub(crate) queues: Queues,
-    /// The next host resource id; ids start at 1, 0 means "no resource".
-    next_resource_id: Atomic<u32>,
+    /// The host resource ids in use.
+    pub(crate) resource_ids: Arc<ResourceIds>,
     /// The scanouts, at most [`MAX_SCANOUTS`].
     pub(crate) scanouts: KVec<Scanout>,
     /// Whether the device offers EDIDs.
     pub(crate) has_edid: bool,
-}
-
-impl Gpu {
-    /// Returns a new host resource id.
-    pub(crate) fn new_resource_id(&self) -> Result<u32> {
-        let id = self.next_resource_id.fetch_add(1, Relaxed);
-        if id == 0 {
-            // Wrapped around after 2^32 - 1 resources.
-            return Err(ENOSPC);
-        }
-        Ok(id)
-    }
 }
 
 /// The device's queues, as the DRM side submits to them.
@@ -162,7 +148,7 @@ const CURSOR_QUEUE: usize = 1;
 const COMMAND_TIMEOUT: Delta = Delta::from_secs(5);
 
 /// The negotiated features, formatted as the C driver logs them ("+edid -virgl ...").
-struct Features<'a>(&'a virtio::Device);
+struct Features<'a>(&'a virtio::Device<Bound>);
 
 impl fmt::Display for Features<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -183,7 +169,7 @@ impl VirtioGpuDriver {
         }
         dev_info!(vdev, "features: {}\n", Features(vdev));
 
-        let config = vdev.config::<uapi::virtio_gpu_config>();
+        let config = vdev.config::<uapi::virtio_gpu_config>()?;
         let scanouts = config.read::<u32>(offset_of!(uapi::virtio_gpu_config, num_scanouts))?;
         let num_capsets = config.read::<u32>(offset_of!(uapi::virtio_gpu_config, num_capsets))?;
         let num_scanouts = scanouts.min(MAX_SCANOUTS);
@@ -245,7 +231,7 @@ impl VirtioGpuDriver {
         }
         let gpu = Gpu {
             queues: Queues(queues.handle()),
-            next_resource_id: Atomic::new(1),
+            resource_ids: ResourceIds::new()?,
             scanouts,
             has_edid: vdev.has_feature(uapi::VIRTIO_GPU_F_EDID),
         };
