@@ -85,11 +85,11 @@ const MODE_CONFIG: kms::ModeConfigInfo = kms::ModeConfigInfo {
 
 /// Creates the mode configuration, and one output per scanout of `drm`'s device.
 pub(crate) fn create_outputs(drm: &drm::UnregisteredDevice<VirtioGpuDriver>) -> Result {
-    kms::ModeConfig::init(drm, &MODE_CONFIG)?;
+    let mode_config = kms::ModeConfig::init(drm, &MODE_CONFIG)?;
     let gpu: &Gpu = drm;
     for scanout in 0..gpu.scanouts.len() as u32 {
         let primary = Plane::new(
-            drm,
+            &mode_config,
             &PlaneConfig {
                 kind: PlaneType::Primary,
                 formats: PRIMARY_FORMATS,
@@ -103,7 +103,7 @@ pub(crate) fn create_outputs(drm: &drm::UnregisteredDevice<VirtioGpuDriver>) -> 
             }),
         )?;
         let cursor = Plane::new(
-            drm,
+            &mode_config,
             &PlaneConfig {
                 kind: PlaneType::Cursor,
                 formats: &CURSOR_FORMATS,
@@ -117,14 +117,14 @@ pub(crate) fn create_outputs(drm: &drm::UnregisteredDevice<VirtioGpuDriver>) -> 
             }),
         )?;
         let crtc = Crtc::new(
-            drm,
+            &mode_config,
             primary,
             Some(cursor),
             Ok::<_, Error>(ScanoutCrtc { scanout }),
         )?;
-        let encoder = Encoder::new(drm, EncoderType::Virtual, crtc.mask())?;
+        let encoder = Encoder::new(&mode_config, EncoderType::Virtual, crtc.mask())?;
         Connector::new(
-            drm,
+            &mode_config,
             ConnectorType::Virtual,
             encoder,
             gpu.has_edid,

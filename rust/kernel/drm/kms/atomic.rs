@@ -52,12 +52,31 @@ impl<'a, T: drm::Driver> AtomicCommit<'a, T> {
         self.commit
     }
 
+    /// Whether `plane` is a plane of the commit's device.
+    ///
+    /// Two devices of one driver have planes of the same type, and the C accessors index the
+    /// commit's arrays with the plane's index unchecked: a plane of another device would read
+    /// past them.
+    fn owns<P: DriverPlane<Driver = T>>(&self, plane: &Plane<P>) -> bool {
+        plane.device_raw() == self.device_raw()
+    }
+
+    /// The commit's raw device.
+    fn device_raw(&self) -> *mut bindings::drm_device {
+        // SAFETY: `commit` is valid (type invariant); its device is set when it is allocated.
+        unsafe { (*self.commit).dev }
+    }
+
     /// The state `plane` had before this commit, if the commit includes `plane`.
     pub fn old_plane_state<P: DriverPlane<Driver = T>>(
         &self,
         plane: &Plane<P>,
     ) -> Option<&'a PlaneState<T>> {
-        // SAFETY: `commit` is valid (type invariant) and `plane` is a plane of its device.
+        if !self.owns(plane) {
+            return None;
+        }
+        // SAFETY: `commit` is valid (type invariant) and `plane` is a plane of its device
+        // (checked above).
         let state =
             unsafe { bindings::drm_atomic_get_old_plane_state(self.commit, plane.as_raw()) };
         // SAFETY: A state in the commit is valid for `'a` (type invariant).
@@ -69,11 +88,23 @@ impl<'a, T: drm::Driver> AtomicCommit<'a, T> {
         &self,
         plane: &Plane<P>,
     ) -> Option<&'a PlaneState<T>> {
-        // SAFETY: `commit` is valid (type invariant) and `plane` is a plane of its device.
-        let state =
-            unsafe { bindings::drm_atomic_get_new_plane_state(self.commit, plane.as_raw()) };
+        let state = self.new_plane_state_raw(plane);
         // SAFETY: A state in the commit is valid for `'a` (type invariant).
         (!state.is_null()).then(|| unsafe { PlaneState::from_raw(state) })
+    }
+
+    /// The new state of `plane` as a raw pointer, or null: for the abstraction's own check,
+    /// which changes the state before the driver gets a shared view of it.
+    pub(crate) fn new_plane_state_raw<P: DriverPlane<Driver = T>>(
+        &self,
+        plane: &Plane<P>,
+    ) -> *mut bindings::drm_plane_state {
+        if !self.owns(plane) {
+            return core::ptr::null_mut();
+        }
+        // SAFETY: `commit` is valid (type invariant) and `plane` is a plane of its device
+        // (checked above).
+        unsafe { bindings::drm_atomic_get_new_plane_state(self.commit, plane.as_raw()) }
     }
 
     /// The new state of the CRTC that `state` puts its plane on, if the commit includes that
@@ -83,7 +114,13 @@ impl<'a, T: drm::Driver> AtomicCommit<'a, T> {
         if crtc.is_null() {
             return None;
         }
-        // SAFETY: `commit` is valid (type invariant) and `crtc` is a CRTC of its device.
+        // SAFETY: A state's CRTC is a CRTC of the state's device, which outlives the state; its
+        // device is set once, when it is created.
+        if unsafe { (*crtc).dev } != self.device_raw() {
+            return None;
+        }
+        // SAFETY: `commit` is valid (type invariant) and `crtc` is a CRTC of its device
+        // (checked above).
         let crtc_state = unsafe { bindings::drm_atomic_get_new_crtc_state(self.commit, crtc) };
         // SAFETY: A state in the commit is valid for `'a` (type invariant).
         (!crtc_state.is_null()).then(|| unsafe { CrtcState::from_raw(crtc_state) })
@@ -94,9 +131,14 @@ impl<'a, T: drm::Driver> AtomicCommit<'a, T> {
     ///
     /// Without damage clips, or when the source rectangle moved, this is the whole source
     /// rectangle.
+    /// `old` and `new` must be states of the same plane: [`None`] otherwise.
     pub fn damage_merged(&self, old: &PlaneState<T>, new: &PlaneState<T>) -> Option<Rect> {
+        if old.raw().plane != new.raw().plane {
+            return None;
+        }
         let mut rect = bindings::drm_rect::default();
-        // SAFETY: Both states are valid, and belong to the same plane in this commit.
+        // SAFETY: Both states are valid, and belong to the same plane (checked above); the
+        // helper only reads them.
         unsafe { bindings::drm_atomic_helper_damage_merged(old.as_raw(), new.as_raw(), &mut rect) }
             .then(|| Rect::from_raw(&rect))
     }

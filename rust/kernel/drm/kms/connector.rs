@@ -9,7 +9,7 @@ use crate::{
     bindings,
     drm::{
         self,
-        device::UnregisteredDevice, //
+        kms::ModeConfig, //
     },
     error::to_result,
     prelude::*,
@@ -90,19 +90,24 @@ impl<T: DriverConnector> Connector<T> {
             ..pin_init::zeroed()
         };
 
-    /// Creates a connector of `dev` of kind `kind` with `data`, fed by `encoder`.
+    /// Creates a connector on `mode_config` of kind `kind` with `data`, fed by `encoder`.
     ///
     /// With `edid_property`, userspace can read the display's EDID, as
     /// [`ModeList::update_edid`] sets it, from the connector's `EDID` property.
     ///
-    /// The connector lives until the device is released.
+    /// The encoder must be one of the same device: [`EINVAL`] otherwise. The connector lives
+    /// until the device is released.
     pub fn new<'a>(
-        dev: &'a UnregisteredDevice<T::Driver>,
+        mode_config: &ModeConfig<'a, T::Driver>,
         kind: ConnectorType,
         encoder: &Encoder,
         edid_property: bool,
         data: impl PinInit<T, Error>,
     ) -> Result<&'a Self> {
+        let dev = mode_config.as_raw();
+        if encoder.device_raw() != dev {
+            return Err(EINVAL);
+        }
         let kind = match kind {
             ConnectorType::Virtual => bindings::DRM_MODE_CONNECTOR_VIRTUAL,
             ConnectorType::Unknown => bindings::DRM_MODE_CONNECTOR_Unknown,
@@ -119,10 +124,10 @@ impl<T: DriverConnector> Connector<T> {
         // SAFETY: `this` is valid, from `KBox::into_raw()` above.
         let raw = unsafe { (*this).connector.get() };
 
-        // SAFETY: `dev` is a valid device that is not registered yet and only this thread uses.
-        // `raw` is zeroed and fixed in memory until `destroy_callback` frees it.
-        let ret =
-            unsafe { bindings::drm_connector_init(dev.as_raw(), raw, &Self::FUNCS, kind as c_int) };
+        // SAFETY: `dev` is a valid device that is not registered yet and only this thread uses,
+        // with an initialized mode configuration (type invariant of `ModeConfig`). `raw` is
+        // zeroed and fixed in memory until `destroy_callback` frees it.
+        let ret = unsafe { bindings::drm_connector_init(dev, raw, &Self::FUNCS, kind as c_int) };
         if let Err(e) = to_result(ret) {
             // SAFETY: The connector was not added to the device, so `this` is still ours alone.
             drop(unsafe { KBox::from_raw(this) });
@@ -136,11 +141,12 @@ impl<T: DriverConnector> Connector<T> {
             // SAFETY: `raw` is an initialized connector that userspace cannot see yet.
             unsafe { bindings::drm_connector_attach_edid_property(raw) };
         }
-        // SAFETY: Both are objects of `dev`, which is not registered yet.
+        // SAFETY: Both are objects of `dev` (checked above), which is not registered yet.
         to_result(unsafe { bindings::drm_connector_attach_encoder(raw, encoder.as_raw()) })?;
         // INVARIANT: The connector is initialized with `FUNCS` and `HELPER_FUNCS`, and
         // `destroy_callback` frees the box.
-        // SAFETY: The connector lives until the device is released, which `dev` outlives.
+        // SAFETY: The connector lives until the device is released, which the device reference
+        // of `mode_config` (for `'a`) outlives.
         Ok(unsafe { &*this })
     }
 
@@ -175,13 +181,15 @@ impl<T: DriverConnector> Connector<T> {
     /// `connector` must be a connector of `Self` that the DRM core releases: it is not used
     /// again, and its `KBox` is not freed elsewhere.
     unsafe extern "C" fn destroy_callback(connector: *mut bindings::drm_connector) {
-        // SAFETY: The DRM core calls this once, when the device is released, with a connector
-        // of `Self`.
-        let this = unsafe { Self::from_raw(connector) };
+        // SAFETY: The DRM core calls this once, when the device is released, with a connector of
+        // `Self`, so `connector` is embedded in a `Self`. The pointer is derived from the raw one,
+        // not from a shared reference, since it frees the box.
+        let this = unsafe { crate::container_of!(Opaque::cast_from(connector), Self, connector) }
+            .cast_mut();
         // SAFETY: `connector` is initialized, and no longer used after this.
         unsafe { bindings::drm_connector_cleanup(connector) };
         // SAFETY: `this` came from `KBox::into_raw()` in `new()`, and the C side let go of it.
-        drop(unsafe { KBox::from_raw(ptr::from_ref(this).cast_mut()) });
+        drop(unsafe { KBox::from_raw(this) });
     }
 
     /// # Safety

@@ -21,7 +21,7 @@ use crate::{
     bindings,
     drm::{
         self,
-        device::UnregisteredDevice, //
+        kms::ModeConfig, //
     },
     error::to_result,
     prelude::*,
@@ -96,15 +96,23 @@ impl<T: DriverCrtc> Crtc<T> {
         ..pin_init::zeroed()
     };
 
-    /// Creates a CRTC of `dev` with `data`, that shows `primary` and, if given, `cursor`.
+    /// Creates a CRTC on `mode_config` with `data`, that shows `primary` and, if given,
+    /// `cursor`.
     ///
-    /// The CRTC lives until the device is released.
+    /// The planes must be planes of the same device: [`EINVAL`] otherwise. The CRTC lives
+    /// until the device is released.
     pub fn new<'a, P: DriverPlane<Driver = T::Driver>>(
-        dev: &'a UnregisteredDevice<T::Driver>,
+        mode_config: &ModeConfig<'a, T::Driver>,
         primary: &'a Plane<P>,
         cursor: Option<&'a Plane<P>>,
         data: impl PinInit<T, Error>,
     ) -> Result<&'a Self> {
+        // Two devices of the same driver have planes of the same type; the core would link
+        // the CRTC into one device's lists and the planes into the other's.
+        let dev = mode_config.as_raw();
+        if primary.device_raw() != dev || cursor.is_some_and(|c| c.device_raw() != dev) {
+            return Err(EINVAL);
+        }
         let new = KBox::pin_init(
             try_pin_init!(Self {
                 crtc: Opaque::zeroed(),
@@ -117,12 +125,13 @@ impl<T: DriverCrtc> Crtc<T> {
         // SAFETY: `this` is valid, from `KBox::into_raw()` above.
         let raw = unsafe { (*this).crtc.get() };
 
-        // SAFETY: `dev` is a valid device that is not registered yet and only this thread uses.
-        // `raw` is zeroed and fixed in memory until `destroy_callback` frees it. The planes are
-        // planes of `dev`. A null name makes the core name the CRTC.
+        // SAFETY: `dev` is a valid device that is not registered yet and only this thread uses,
+        // with an initialized mode configuration (type invariant of `ModeConfig`). `raw` is
+        // zeroed and fixed in memory until `destroy_callback` frees it. The planes are planes of
+        // `dev` (checked above). A null name makes the core name the CRTC.
         let ret = unsafe {
             bindings::drm_crtc_init_with_planes(
-                dev.as_raw(),
+                dev,
                 raw,
                 primary.as_raw(),
                 cursor.map_or(ptr::null_mut(), |c| c.as_raw()),
@@ -139,7 +148,8 @@ impl<T: DriverCrtc> Crtc<T> {
         unsafe { bindings::drm_crtc_helper_add(raw, &Self::HELPER_FUNCS) };
         // INVARIANT: The CRTC is initialized with `FUNCS` and `HELPER_FUNCS`, and
         // `destroy_callback` frees the box.
-        // SAFETY: The CRTC lives until the device is released, which `dev` outlives.
+        // SAFETY: The CRTC lives until the device is released, which the device reference of
+        // `mode_config` (for `'a`) outlives.
         Ok(unsafe { &*this })
     }
 
@@ -184,12 +194,13 @@ impl<T: DriverCrtc> Crtc<T> {
     /// `KBox` is not freed elsewhere.
     unsafe extern "C" fn destroy_callback(crtc: *mut bindings::drm_crtc) {
         // SAFETY: The DRM core calls this once, when the device is released, with a CRTC of
-        // `Self`.
-        let this = unsafe { Self::from_raw(crtc) };
+        // `Self`, so `crtc` is embedded in a `Self`. The pointer is derived from the raw one,
+        // not from a shared reference, since it frees the box.
+        let this = unsafe { crate::container_of!(Opaque::cast_from(crtc), Self, crtc) }.cast_mut();
         // SAFETY: `crtc` is initialized, and no longer used after this.
         unsafe { bindings::drm_crtc_cleanup(crtc) };
         // SAFETY: `this` came from `KBox::into_raw()` in `new()`, and the C side let go of it.
-        drop(unsafe { KBox::from_raw(ptr::from_ref(this).cast_mut()) });
+        drop(unsafe { KBox::from_raw(this) });
     }
 
     /// # Safety

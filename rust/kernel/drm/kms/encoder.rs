@@ -11,7 +11,7 @@ use crate::{
     bindings,
     drm::{
         self,
-        device::UnregisteredDevice, //
+        kms::ModeConfig, //
     },
     prelude::*,
     types::Opaque,
@@ -39,10 +39,10 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    /// Creates an encoder of `dev` of kind `kind`, that CRTCs `possible_crtcs` (a mask of
-    /// CRTC indices) can feed.
+    /// Creates an encoder on `mode_config` of kind `kind`, that CRTCs `possible_crtcs` (a
+    /// mask of CRTC indices) can feed.
     pub fn new<'a, T: drm::Driver>(
-        dev: &'a UnregisteredDevice<T>,
+        mode_config: &ModeConfig<'a, T>,
         kind: EncoderType,
         possible_crtcs: u32,
     ) -> Result<&'a Self> {
@@ -50,12 +50,13 @@ impl Encoder {
             EncoderType::Virtual => bindings::DRM_MODE_ENCODER_VIRTUAL,
             EncoderType::None => bindings::DRM_MODE_ENCODER_NONE,
         };
-        // SAFETY: `dev` is a valid device that is not registered yet and only this thread uses.
-        // The size and offset describe a `Self`, which is just the encoder. The helper frees
+        // SAFETY: `mode_config` is the initialized mode configuration of a valid device that is
+        // not registered yet and only this thread uses (type invariant of `ModeConfig`). The
+        // size and offset describe a `Self`, which is just the encoder. The helper frees
         // the encoder with the device.
         let raw = unsafe {
             bindings::__drmm_simple_encoder_alloc(
-                dev.as_raw(),
+                mode_config.as_raw(),
                 mem::size_of::<Self>(),
                 0,
                 kind as c_int,
@@ -64,11 +65,18 @@ impl Encoder {
         let raw: *mut Self = crate::error::from_err_ptr(raw)?.cast();
         // SAFETY: `raw` is an initialized encoder that userspace cannot see yet.
         unsafe { (*(*raw).encoder.get()).possible_crtcs = possible_crtcs };
-        // SAFETY: The encoder lives until the device is released, which `dev` outlives.
+        // SAFETY: The encoder lives until the device is released, which the device reference
+        // of `mode_config` (for `'a`) outlives.
         Ok(unsafe { &*raw })
     }
 
     pub(crate) fn as_raw(&self) -> *mut bindings::drm_encoder {
         self.encoder.get()
+    }
+
+    /// The raw DRM device the encoder belongs to.
+    pub(crate) fn device_raw(&self) -> *mut bindings::drm_device {
+        // SAFETY: `encoder` is initialized, and its `dev` is set once, when it is created.
+        unsafe { (*self.as_raw()).dev }
     }
 }

@@ -46,55 +46,64 @@ impl<T: drm::Driver> Framebuffer<T> {
         unsafe { &*ptr.cast() }
     }
 
-    fn raw(&self) -> &bindings::drm_framebuffer {
-        // SAFETY: `fb` is valid by the type invariants, and the fields read through this are
-        // fixed for the framebuffer's lifetime.
-        unsafe { &*self.fb.get() }
-    }
+    // The accessors read each field in place, through the raw pointer: no reference to the
+    // whole `struct drm_framebuffer` is formed, since the DRM core writes some of its fields
+    // (the reference count, the list heads) from other threads meanwhile. The fields read
+    // here are written once, when the framebuffer is created.
 
     /// The framebuffer's object id, as userspace sees it.
     pub fn id(&self) -> u32 {
-        self.raw().base.id
+        // SAFETY: `fb` is valid (type invariants); its id is fixed once it is registered.
+        unsafe { (*self.fb.get()).base.id }
     }
 
     /// The pixel format, as a fourcc code.
     pub fn format(&self) -> u32 {
-        // SAFETY: `format` points to the static description of the framebuffer's format.
-        unsafe { (*self.raw().format).format }
+        // SAFETY: `fb` is valid (type invariants); `format` points to the static description
+        // of the framebuffer's format.
+        unsafe { (*(*self.fb.get()).format).format }
     }
 
     /// Bytes per pixel of colour plane `plane`, or 0 for a plane the format does not have.
     pub fn cpp(&self, plane: usize) -> u32 {
-        // SAFETY: As in `format()`.
-        let cpp = unsafe { &(*self.raw().format).__bindgen_anon_1.cpp };
+        // SAFETY: As in `format()`; the description is never written.
+        let cpp = unsafe { &(*(*self.fb.get()).format).__bindgen_anon_1.cpp };
         cpp.get(plane).map_or(0, |&c| c.into())
     }
 
     /// Width in pixels.
     pub fn width(&self) -> u32 {
-        self.raw().width
+        // SAFETY: `fb` is valid (type invariants); the field is fixed.
+        unsafe { (*self.fb.get()).width }
     }
 
     /// Height in pixels.
     pub fn height(&self) -> u32 {
-        self.raw().height
+        // SAFETY: As in `width()`.
+        unsafe { (*self.fb.get()).height }
     }
 
     /// Bytes from one line of colour plane `plane` to the next, or 0 for a plane the format
     /// does not have.
     pub fn pitch(&self, plane: usize) -> u32 {
-        self.raw().pitches.get(plane).copied().unwrap_or(0)
+        // SAFETY: As in `width()`.
+        let pitches = unsafe { (*self.fb.get()).pitches };
+        pitches.get(plane).copied().unwrap_or(0)
     }
 
     /// Offset of colour plane `plane` in its GEM object, or 0 for a plane the format does not
     /// have.
     pub fn offset(&self, plane: usize) -> u32 {
-        self.raw().offsets.get(plane).copied().unwrap_or(0)
+        // SAFETY: As in `width()`.
+        let offsets = unsafe { (*self.fb.get()).offsets };
+        offsets.get(plane).copied().unwrap_or(0)
     }
 
     /// The GEM object behind colour plane `plane`.
     pub fn object(&self, plane: usize) -> Option<&T::Object> {
-        let obj = *self.raw().obj.get(plane)?;
+        // SAFETY: As in `width()`.
+        let objs = unsafe { (*self.fb.get()).obj };
+        let obj = *objs.get(plane)?;
         if obj.is_null() {
             return None;
         }

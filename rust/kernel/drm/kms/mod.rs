@@ -5,7 +5,8 @@
 //! A driver with displays sets [`drm::Driver::FEAT_MODESET`] and, before it registers its
 //! device, builds its display pipeline on the [`UnregisteredDevice`]:
 //!
-//! 1. [`ModeConfig::init`] sets the limits and installs the atomic helpers;
+//! 1. [`ModeConfig::init`] sets the limits and installs the atomic helpers, and returns the
+//!    [`ModeConfig`] that the mode objects are created on;
 //! 2. [`Plane::new`], [`Crtc::new`], [`Encoder::new`] and [`Connector::new`] create the
 //!    mode objects, each with the driver's data and callbacks;
 //! 3. registration ([`drm::Registration`]) then initializes vblank for every CRTC, resets all
@@ -155,15 +156,32 @@ pub struct ModeConfigInfo {
     pub prefer_host_byte_order: bool,
 }
 
-/// The mode configuration of a DRM device: the frame of its display pipeline.
-pub struct ModeConfig;
+/// The mode configuration of a DRM device that is not registered yet: the frame of its
+/// display pipeline, on which its mode objects are created.
+///
+/// Only [`ModeConfig::init`] makes one, so a mode object can only be created on a device
+/// whose mode configuration is initialized (its object lists exist), and only before the
+/// device is registered.
+///
+/// # Invariants
+///
+/// The mode configuration of `dev` was initialized by [`ModeConfig::init`].
+pub struct ModeConfig<'a, T: drm::Driver> {
+    dev: &'a UnregisteredDevice<T>,
+}
 
-impl ModeConfig {
+impl<'a, T: drm::Driver> ModeConfig<'a, T> {
     /// Initializes the mode configuration of `dev` with the limits of `info`.
     ///
     /// Framebuffers are GEM framebuffers without format modifiers, and commits go through the
-    /// atomic helpers. The configuration is torn down with the DRM device.
-    pub fn init<T: drm::Driver>(dev: &UnregisteredDevice<T>, info: &ModeConfigInfo) -> Result {
+    /// atomic helpers. The configuration is torn down with the DRM device. A device has one
+    /// mode configuration: [`EBUSY`] if it is initialized already.
+    pub fn init(dev: &'a UnregisteredDevice<T>, info: &ModeConfigInfo) -> Result<Self> {
+        if Self::is_set_up(dev) {
+            // A second `drmm_mode_config_init()` would reset the object lists under the objects
+            // already in them.
+            return Err(EBUSY);
+        }
         let raw = dev.as_raw();
         // SAFETY: `raw` is a valid DRM device that is not registered yet, and only this thread
         // uses it (`UnregisteredDevice` is not thread-safe). The release action registered here
@@ -179,29 +197,31 @@ impl ModeConfig {
         config.preferred_depth = info.preferred_depth;
         config.quirk_addfb_prefer_host_byte_order = info.prefer_host_byte_order;
         config.fb_modifiers_not_supported = true;
-        config.funcs = &Self::FUNCS;
-        Ok(())
+        config.funcs = &FUNCS;
+        // INVARIANT: The mode configuration of `dev` was initialized just now.
+        Ok(Self { dev })
     }
 
-    const FUNCS: bindings::drm_mode_config_funcs = bindings::drm_mode_config_funcs {
-        // Checks that some plane takes the format, and that each GEM object, looked up in the
-        // requesting file, is large enough. Every object is thus one of this device's, of the
-        // driver's type (see `Framebuffer::object`).
-        fb_create: Some(bindings::drm_gem_fb_create_with_dirty),
-        atomic_check: Some(bindings::drm_atomic_helper_check),
-        atomic_commit: Some(bindings::drm_atomic_helper_commit),
-        ..pin_init::zeroed()
-    };
+    /// The device whose mode configuration this is.
+    pub fn device(&self) -> &'a UnregisteredDevice<T> {
+        self.dev
+    }
+
+    /// The raw DRM device, whose mode configuration is initialized (type invariant) and which
+    /// is not registered yet.
+    pub(crate) fn as_raw(&self) -> *mut bindings::drm_device {
+        self.dev.as_raw()
+    }
 
     /// Whether [`ModeConfig::init`] has run on `dev`.
-    pub(crate) fn is_set_up<T: drm::Driver>(dev: &drm::Device<T, Normal>) -> bool {
+    pub(crate) fn is_set_up(dev: &drm::Device<T, Normal>) -> bool {
         // SAFETY: `dev` is a valid DRM device; `funcs` is only written before registration.
         !unsafe { (*dev.as_raw()).mode_config.funcs }.is_null()
     }
 
     /// Finishes the setup of an unregistered device whose mode objects all exist: vblank for
     /// every CRTC, and the initial state of every object.
-    pub(crate) fn finish<T: drm::Driver>(dev: &UnregisteredDevice<T>) -> Result {
+    pub(crate) fn finish(dev: &UnregisteredDevice<T>) -> Result {
         let raw = dev.as_raw();
         // SAFETY: `raw` is a valid, initialized mode configuration that only this thread uses.
         let num_crtc = unsafe { (*raw).mode_config.num_crtc };
@@ -217,7 +237,7 @@ impl ModeConfig {
 
     /// Starts the in-kernel clients of a registered device: the fbdev console, if the memory
     /// manager supports it and the kernel has it.
-    pub(crate) fn start_clients<T: drm::Driver>(dev: &drm::Device<T, Normal>) {
+    pub(crate) fn start_clients(dev: &drm::Device<T, Normal>) {
         let raw = dev.as_raw();
         // SAFETY: `raw` is a valid DRM device; its driver never changes.
         if unsafe { (*(*raw).driver).fbdev_probe }.is_some() {
@@ -228,9 +248,20 @@ impl ModeConfig {
     }
 
     /// Turns off every display of a device that was just unplugged.
-    pub(crate) fn shutdown<T: drm::Driver>(dev: &drm::Device<T, Normal>) {
+    pub(crate) fn shutdown(dev: &drm::Device<T, Normal>) {
         // SAFETY: `dev` is a valid modesetting device whose mode configuration is set up
         // (registration checked it).
         unsafe { bindings::drm_atomic_helper_shutdown(dev.as_raw()) };
     }
 }
+
+/// The mode configuration's callbacks, the same for every device.
+const FUNCS: bindings::drm_mode_config_funcs = bindings::drm_mode_config_funcs {
+    // Checks that some plane takes the format, and that each GEM object, looked up in the
+    // requesting file, is large enough. Every object is thus one of this device's, of the
+    // driver's type (see `Framebuffer::object`).
+    fb_create: Some(bindings::drm_gem_fb_create_with_dirty),
+    atomic_check: Some(bindings::drm_atomic_helper_check),
+    atomic_commit: Some(bindings::drm_atomic_helper_commit),
+    ..pin_init::zeroed()
+};

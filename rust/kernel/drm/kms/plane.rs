@@ -13,7 +13,7 @@ use crate::{
     bindings,
     drm::{
         self,
-        device::UnregisteredDevice, //
+        kms::ModeConfig, //
     },
     error::{
         from_err_ptr,
@@ -131,11 +131,11 @@ impl<T: DriverPlane> Plane<T> {
         ..pin_init::zeroed()
     };
 
-    /// Creates a plane of `dev` with `data`, as `config` describes it.
+    /// Creates a plane on `mode_config` with `data`, as `config` describes it.
     ///
     /// The plane lives until the device is released.
     pub fn new<'a>(
-        dev: &'a UnregisteredDevice<T::Driver>,
+        mode_config: &ModeConfig<'a, T::Driver>,
         config: &PlaneConfig<'_>,
         data: impl PinInit<T, Error>,
     ) -> Result<&'a Self> {
@@ -144,6 +144,8 @@ impl<T: DriverPlane> Plane<T> {
             PlaneType::Cursor => bindings::drm_plane_type_DRM_PLANE_TYPE_CURSOR,
             PlaneType::Overlay => bindings::drm_plane_type_DRM_PLANE_TYPE_OVERLAY,
         };
+        // Before the box is handed over: from `into_raw()` on, an early return would leak it.
+        let format_count = u32::try_from(config.formats.len())?;
         let new = KBox::pin_init(
             try_pin_init!(Self {
                 plane: Opaque::zeroed(),
@@ -156,17 +158,19 @@ impl<T: DriverPlane> Plane<T> {
         // SAFETY: `this` is valid, from `KBox::into_raw()` above.
         let raw = unsafe { (*this).plane.get() };
 
-        // SAFETY: `dev` is a valid device that is not registered yet and only this thread uses.
-        // `raw` is zeroed and fixed in memory until `destroy_callback` frees it. The formats are
-        // copied. A null name makes the core name the plane.
+        // SAFETY: `mode_config` is the initialized mode configuration of a valid device that is
+        // not registered yet and only this thread uses (type invariant of `ModeConfig`, and
+        // `UnregisteredDevice` is not thread-safe). `raw` is zeroed and fixed in memory until
+        // `destroy_callback` frees it. The formats are copied. A null name makes the core name
+        // the plane.
         let ret = unsafe {
             bindings::drm_universal_plane_init(
-                dev.as_raw(),
+                mode_config.as_raw(),
                 raw,
                 config.possible_crtcs,
                 &Self::FUNCS,
                 config.formats.as_ptr(),
-                config.formats.len().try_into()?,
+                format_count,
                 ptr::null(),
                 kind,
                 ptr::null(),
@@ -192,12 +196,20 @@ impl<T: DriverPlane> Plane<T> {
         }
         // INVARIANT: The plane is initialized with `FUNCS` and `HELPER_FUNCS`, and
         // `destroy_callback` frees the box.
-        // SAFETY: The plane lives until the device is released, which `dev` outlives.
+        // SAFETY: The plane lives until the device is released, which the device reference of
+        // `mode_config` (for `'a`) outlives.
         Ok(unsafe { &*this })
     }
 
     pub(crate) fn as_raw(&self) -> *mut bindings::drm_plane {
         self.plane.get()
+    }
+
+    /// The raw DRM device the plane belongs to.
+    pub(crate) fn device_raw(&self) -> *mut bindings::drm_device {
+        // SAFETY: `plane` is initialized (type invariants), and its `dev` is set once, by
+        // `drm_universal_plane_init()`.
+        unsafe { (*self.as_raw()).dev }
     }
 
     /// # Safety
@@ -232,12 +244,14 @@ impl<T: DriverPlane> Plane<T> {
     /// `KBox` is not freed elsewhere.
     unsafe extern "C" fn destroy_callback(plane: *mut bindings::drm_plane) {
         // SAFETY: The DRM core calls this once, when the device is released, with a plane of
-        // `Self`.
-        let this = unsafe { Self::from_raw(plane) };
+        // `Self`, so `plane` is embedded in a `Self`. The pointer is derived from the raw one,
+        // not from a shared reference, since it frees the box.
+        let this =
+            unsafe { crate::container_of!(Opaque::cast_from(plane), Self, plane) }.cast_mut();
         // SAFETY: `plane` is initialized, and no longer used after this.
         unsafe { bindings::drm_plane_cleanup(plane) };
         // SAFETY: `this` came from `KBox::into_raw()` in `new()`, and the C side let go of it.
-        drop(unsafe { KBox::from_raw(ptr::from_ref(this).cast_mut()) });
+        drop(unsafe { KBox::from_raw(this) });
     }
 
     /// # Safety
@@ -283,12 +297,17 @@ impl<T: DriverPlane> Plane<T> {
     }
 
     fn check(&self, commit: &AtomicCommit<'_, T::Driver>) -> Result {
-        let (Some(old), Some(new)) = (commit.old_plane_state(self), commit.new_plane_state(self))
-        else {
+        // The new state is changed here through its raw pointer, and only afterwards handed to
+        // the driver as a `&PlaneState`, which promises that it does not change.
+        let new_raw = commit.new_plane_state_raw(self);
+        let Some(old) = commit.old_plane_state(self) else {
             return Err(EINVAL);
         };
-        let new_raw = new.as_raw();
-        // SAFETY: `new_raw` is the plane's new state, which this check may change.
+        if new_raw.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `new_raw` is the plane's new state, which only this check changes during the
+        // call (safety requirements of the callback).
         let (fb, crtc) = unsafe { ((*new_raw).fb, (*new_raw).crtc) };
         if fb.is_null() || crtc.is_null() {
             // Disabled: nothing to check. The core rejects a framebuffer without a CRTC.
@@ -314,6 +333,9 @@ impl<T: DriverPlane> Plane<T> {
                 new_raw, crtc_state, NO_SCALING, NO_SCALING, is_cursor, true,
             )
         })?;
+        // SAFETY: `new_raw` is a valid state of the commit, which nothing changes from here to
+        // the end of the callback.
+        let new = unsafe { PlaneState::from_raw(new_raw) };
         T::atomic_check(self, new, commit)
     }
 
