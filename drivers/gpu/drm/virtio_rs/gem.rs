@@ -20,6 +20,10 @@ use crate::{
         Queues, //
     },
     drv::VirtioGpuDrm,
+    resource::{
+        ResourceId,
+        ResourceIds, //
+    },
 };
 use kernel::{
     drm::{
@@ -72,7 +76,7 @@ pub(crate) fn host_format(fourcc: u32) -> Option<u32> {
 /// A host resource of an object, in one host format.
 struct View {
     format: u32,
-    resource_id: u32,
+    resource_id: ResourceId,
     /// Its RESOURCE_UNREF, ready to send.
     unref: Arc<Request>,
 }
@@ -86,7 +90,7 @@ struct View {
 #[pin_data]
 pub(crate) struct Object {
     /// The host resource's id, unique while the object exists.
-    resource_id: u32,
+    resource_id: ResourceId,
     /// The size of the object's resources, in pixels.
     width: u32,
     height: u32,
@@ -107,7 +111,7 @@ pub(crate) struct Object {
 impl Object {
     /// The object's own host resource.
     pub(crate) fn resource_id(&self) -> u32 {
-        self.resource_id
+        self.resource_id.get()
     }
 
     /// The width of its resources, in pixels.
@@ -119,13 +123,13 @@ impl Object {
     pub(crate) fn resource_for(&self, fourcc: u32) -> Option<u32> {
         let format = host_format(fourcc)?;
         if format == self.format {
-            return Some(self.resource_id);
+            return Some(self.resource_id());
         }
         self.views
             .lock()
             .iter()
             .find(|v| v.format == format)
-            .map(|v| v.resource_id)
+            .map(|v| v.resource_id.get())
     }
 
     /// Makes sure a host resource shows the object as DRM format `fourcc`, creating a view if
@@ -133,14 +137,15 @@ impl Object {
     pub(crate) fn prepare_resource_for(&self, gpu: &Gpu, fourcc: u32) -> Result<u32> {
         let format = host_format(fourcc).ok_or(EINVAL)?;
         if format == self.format {
-            return Ok(self.resource_id);
+            return Ok(self.resource_id());
         }
         let mut views = self.views.lock();
         if let Some(view) = views.iter().find(|v| v.format == format) {
-            return Ok(view.resource_id);
+            return Ok(view.resource_id.get());
         }
         let backing = self.backing.as_ref().ok_or(EINVAL)?;
-        let id = gpu.new_resource_id()?;
+        let resource_id = ResourceIds::alloc(&gpu.resource_ids)?;
+        let id = resource_id.get();
         views.reserve(1, GFP_KERNEL)?;
         let unref = unref_request(id)?;
         let create = commands::resource_create_2d(id, format, self.width, self.height, None)?;
@@ -150,14 +155,14 @@ impl Object {
         // to ATTACH_BACKING also says whether CREATE_2D worked. A view is only kept once the
         // host has both, so that a later commit never shows a view without pages.
         if let Err(e) = self.queues.call_nodata(attach) {
-            self.unref(id, &unref, false);
+            self.unref(&resource_id, &unref, false);
             return Err(e);
         }
         // Cannot fail: the room was reserved above.
         views.push(
             View {
                 format,
-                resource_id: id,
+                resource_id,
                 unref,
             },
             GFP_KERNEL,
@@ -170,20 +175,26 @@ impl Object {
     ///
     /// A resource the host never `confirmed` (no ATTACH_BACKING answered) may not exist: the
     /// host refused its CREATE_2D, for one. The host's error answer to its UNREF is expected.
-    fn unref(&self, id: u32, request: &Arc<Request>, confirmed: bool) {
+    /// Unless the host is known to have let go of the resource, its id is retired.
+    fn unref(&self, id: &ResourceId, request: &Arc<Request>, confirmed: bool) {
+        let raw = id.get();
         match self.queues.call(request) {
             // The queues are gone: the device was reset, and holds nothing of the object.
             Err(ENODEV) => {}
             Err(e) => {
                 // Not sent, or not answered in time: the host may still read the pages;
                 // the object goes all the same, as the C driver's would after a device error.
-                pr_err!("resource {id}: RESOURCE_UNREF failed: {e:?}\n");
+                pr_err!("resource {raw}: RESOURCE_UNREF failed: {e:?}\n");
+                id.retire();
             }
             Ok(answer) => match commands::check_nodata(answer, None) {
                 Ok(()) => {}
                 // The host's error answer to an unconfirmed resource: it may not exist.
                 Err(_) if !confirmed => {}
-                Err(e) => pr_err!("resource {id}: RESOURCE_UNREF answered {e:?}\n"),
+                Err(e) => {
+                    pr_err!("resource {raw}: RESOURCE_UNREF answered {e:?}\n");
+                    id.retire();
+                }
             },
         }
     }
@@ -192,7 +203,7 @@ impl Object {
 impl gem::DriverObject for Object {
     type Driver = crate::device::VirtioGpuDriver;
     /// The resource id, the size in pixels, the host format, and the queues of the device.
-    type Args = (u32, u32, u32, u32, Queues);
+    type Args = (ResourceId, u32, u32, u32, Queues);
 
     fn new(_dev: &VirtioGpuDrm, _size: usize, args: Self::Args) -> impl PinInit<Self, Error> {
         let (resource_id, width, height, format, queues) = args;
@@ -208,13 +219,13 @@ impl gem::DriverObject for Object {
         })
     }
 
-    fn release(obj: &Bo) {
+    fn release(obj: &Self) {
         for view in obj.views.lock().iter() {
-            obj.unref(view.resource_id, &view.unref, true);
+            obj.unref(&view.resource_id, &view.unref, true);
         }
         if let Some(unref) = obj.unref.as_ref() {
             // The backing is recorded once ATTACH_BACKING was answered.
-            obj.unref(obj.resource_id, unref, obj.backing.as_ref().is_some());
+            obj.unref(&obj.resource_id, unref, obj.backing.as_ref().is_some());
         }
     }
 }
@@ -264,8 +275,15 @@ pub(crate) fn create(
     new: &NewObject,
 ) -> Result<(u32, u32)> {
     let gpu: &Gpu = dev;
-    let id = gpu.new_resource_id()?;
-    let args = (id, new.width, new.height, new.format, gpu.queues.clone());
+    let resource_id = ResourceIds::alloc(&gpu.resource_ids)?;
+    let id = resource_id.get();
+    let args = (
+        resource_id,
+        new.width,
+        new.height,
+        new.format,
+        gpu.queues.clone(),
+    );
     let bo = Bo::new(dev, new.size, shmem::ObjectConfig::default(), args)?;
     let unref = unref_request(id)?;
 
@@ -304,13 +322,14 @@ pub(crate) fn create(
 /// Creates a dumb buffer: an object and a host resource of its size, in pixels, backed by it.
 ///
 /// As the C driver's, dumb buffers are 32 bits per pixel, and their own resource is in the
-/// host's `x:R:G:B` layout.
+/// host's `x:R:G:B` layout. No flag is defined: a request with any is refused, so that a flag
+/// defined later is never silently ignored.
 pub(crate) fn dumb_create(
     dev: &drm::Device<crate::device::VirtioGpuDriver, drm::Registered>,
     file: &drm::File<crate::drv::File>,
     request: &drm::driver::DumbRequest,
 ) -> Result<drm::driver::DumbBuffer> {
-    if request.bpp != 32 {
+    if request.bpp != 32 || request.flags != 0 {
         return Err(EINVAL);
     }
     let (pitch, size) = dumb_layout(request.width, request.height)?;

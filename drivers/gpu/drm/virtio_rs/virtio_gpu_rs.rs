@@ -14,6 +14,7 @@ mod device;
 mod drv;
 mod gem;
 mod kms;
+mod resource;
 
 kernel::module_virtio_driver! {
     type: device::VirtioGpuDriver,
