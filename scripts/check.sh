@@ -36,6 +36,20 @@ ut_bad=$(( ${ut_fail:-0} + ${ut_err:-0} ))
 say "harness self-tests: ${ut_ran:-0} run, $ut_bad failed"
 passed=$((passed + ${ut_ran:-0} - ut_bad)) failed=$((failed + ut_bad))
 
+# The abstractions' compile-fail cases (rust/compile-fail/): each misuse the types must
+# refuse is built as a module against this kernel, and must fail with exactly the error its
+# markers name. They test rust/, whichever driver the guest runs; only with the Rust driver,
+# as KUnit.
+if [ "$DRIVER" = rust ]; then
+	cf_out=$(python3 "$TOP/scripts/compile-fail.py" --src "$SRC_DIR" --build "$BUILD_DIR" \
+		--cases "$TOP/rust/compile-fail" --work "$CACHE/compile-fail" 2>&1) || :
+	cf_cases=$(ls "$TOP"/rust/compile-fail/*.rs | wc -l)
+	cf_pass=$(grep -c '^pass ' <<<"$cf_out" || :)
+	grep -v '^pass ' <<<"$cf_out" | sed 's/^/[check] compile-fail: /' || :
+	say "compile-fail cases: $cf_pass of $cf_cases refused as marked (logs: $CACHE/compile-fail/)"
+	passed=$((passed + cf_pass)) failed=$((failed + cf_cases - cf_pass))
+fi
+
 # The guest's clock counts instructions, not host time (QEMU -icount, one CPU),
 # so that a timing assertion of IGT's ("the vblank wait returned within 500 us")
 # measures the work the driver makes the guest do, and not how fast or how busy
@@ -136,7 +150,7 @@ fi
 # every reload cycle), the KMS abstraction's once at boot; each case of the first
 # run counts, and every run must pass.
 if [ "$DRIVER" = rust ]; then
-	for suite in virtio_gpu_rs_commands virtio_gpu_rs_drv virtio_gpu_rs_gem rust_drm_kms_crtc; do
+	for suite in virtio_gpu_rs_commands virtio_gpu_rs_drv virtio_gpu_rs_gem virtio_gpu_rs_resource rust_drm_kms_crtc; do
 		kunit_out=$(python3 "$TOP/scripts/kunit-results.py" "$run/console.log" "$suite") || :
 		while read -r result name detail; do
 			case $result in

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The control case: the APIs of the other cases, used as intended, build. A failure here
+//! means the harness itself is broken, and the other cases prove nothing.
+
+use kernel::{
+    device::Bound,
+    drm::{
+        self,
+        gem,
+        kms, //
+    },
+    prelude::*,
+    uapi,
+    virtio, //
+};
+
+#[allow(dead_code)]
+fn release<T: gem::DriverObject>(this: &T) {
+    <T as gem::DriverObject>::release(this);
+}
+
+#[allow(dead_code)]
+fn read_config(dev: &virtio::Device<Bound>) -> Result<u32> {
+    let _ = dev.has_feature(uapi::VIRTIO_GPU_F_EDID);
+    let config = dev.config::<uapi::virtio_gpu_config>()?;
+    config.read::<u32>(core::mem::offset_of!(uapi::virtio_gpu_config, num_scanouts))
+}
+
+#[allow(dead_code)]
+fn encoder<T: drm::Driver>(dev: &drm::UnregisteredDevice<T>) -> Result {
+    let info = kms::ModeConfigInfo {
+        min_width: 32,
+        min_height: 32,
+        max_width: 8192,
+        max_height: 8192,
+        preferred_depth: 24,
+        prefer_host_byte_order: false,
+    };
+    let mode_config = kms::ModeConfig::init(dev, &info)?;
+    kms::Encoder::new(&mode_config, kms::EncoderType::Virtual, 1)?;
+    Ok(())
+}
