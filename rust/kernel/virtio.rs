@@ -332,6 +332,22 @@ impl Device<device::Bound> {
         unsafe { bindings::__virtio_test_bit(self.as_raw(), bit) }
     }
 
+    /// Returns whether the device bypasses the platform's DMA translation, as C's
+    /// `virtio_has_dma_quirk()`: `VIRTIO_F_ACCESS_PLATFORM` was not negotiated.
+    ///
+    /// Such a device accesses guest memory at its physical addresses, bypassing whatever IOMMU
+    /// or bounce buffering (`swiotlb=force`, a confidential guest) the DMA API applies: a driver
+    /// gives it the physical addresses of its buffers ([`SGEntry::phys_address`]). A device
+    /// without the quirk must be given the addresses the DMA API mapped
+    /// ([`SGEntry::dma_address`]).
+    ///
+    /// [`SGEntry::phys_address`]: crate::scatterlist::SGEntry::phys_address
+    /// [`SGEntry::dma_address`]: crate::scatterlist::SGEntry::dma_address
+    #[inline]
+    pub fn has_dma_quirk(&self) -> bool {
+        !self.has_feature(crate::uapi::VIRTIO_F_ACCESS_PLATFORM)
+    }
+
     /// Returns the device-specific configuration space, read through the layout `C`.
     ///
     /// `C` is the configuration structure of one device type (see [`ConfigSpace`]); a device

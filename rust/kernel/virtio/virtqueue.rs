@@ -16,6 +16,7 @@ use crate::{
     device,
     error::to_result,
     new_condvar,
+    new_spinlock,
     new_spinlock_irq,
     prelude::*,
     sync::{
@@ -24,9 +25,10 @@ use crate::{
             Relaxed, //
         },
         Arc,
+        Completion,
         CondVar,
         CondVarTimeoutResult,
-        Completion,
+        SpinLock,
         SpinLockIrq,
         SpinLockIrqGuard, //
     },
@@ -34,7 +36,7 @@ use crate::{
         msecs_to_jiffies,
         Delta,
         Msecs, //
-    },
+    }, //
 };
 use core::{
     cell::UnsafeCell,
@@ -61,6 +63,9 @@ pub struct Request {
     submitted: Atomic<bool>,
     #[pin]
     done: Completion,
+    /// What the request keeps alive for the driver, see [`Request::keep_until_done`].
+    #[pin]
+    hold: SpinLock<Option<Arc<dyn Send + Sync>>>,
 }
 
 // SAFETY: The cells are only written before `done` completes, by the device and by the one
@@ -85,6 +90,7 @@ impl Request {
                 written: UnsafeCell::new(None),
                 submitted: Atomic::new(false),
                 done <- Completion::new(),
+                hold <- new_spinlock!(None),
             }),
             GFP_KERNEL,
         )
@@ -109,6 +115,30 @@ impl Request {
         self.done.wait_for_completion_timeout(timeout)?;
         // SAFETY: `done` has completed.
         unsafe { self.response() }
+    }
+
+    /// Keeps `hold` alive as long as the submitted request: until the device returns it or the
+    /// queues are torn down, however many references the driver drops meanwhile.
+    ///
+    /// This is for memory that the device may still use through this request, or through the
+    /// requests before it on an in-order queue, after the driver has stopped waiting (a request
+    /// that timed out): handed to the request, it is freed only once the device cannot reach
+    /// it any more.
+    ///
+    /// `hold` is handed back if the request was never submitted (nothing then tells when the
+    /// device is done), or keeps something already. It is dropped where the request is freed,
+    /// which may be the queue's interrupt handler: its drop must not sleep.
+    pub fn keep_until_done(
+        &self,
+        hold: Arc<dyn Send + Sync>,
+    ) -> core::result::Result<(), Arc<dyn Send + Sync>> {
+        let mut slot = self.hold.lock();
+        // A request is only unmarked by a failed submission, whose caller still holds it.
+        if slot.is_some() || !self.submitted.load(Relaxed) {
+            return Err(hold);
+        }
+        *slot = Some(hold);
+        Ok(())
     }
 
     /// The answer of a completed request.
@@ -496,4 +526,66 @@ extern "C" fn callback(vq: *mut bindings::virtqueue) {
     }
     // Returned requests made room: the submitters waiting for it try again.
     shared.room.notify_all();
+}
+
+#[kunit_tests(rust_virtio_request)]
+mod tests {
+    use super::*;
+
+    /// Sets its flag when dropped.
+    struct Flag(Arc<Atomic<bool>>);
+
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.store(true, Relaxed);
+        }
+    }
+
+    fn flag() -> Result<(Arc<Atomic<bool>>, Arc<dyn Send + Sync>)> {
+        let dropped = Arc::new(Atomic::new(false), GFP_KERNEL)?;
+        let hold: Arc<dyn Send + Sync> = Arc::new(Flag(dropped.clone()), GFP_KERNEL)?;
+        Ok((dropped, hold))
+    }
+
+    fn request() -> Result<Arc<Request>> {
+        let mut out = KVec::new();
+        out.push(0u8, GFP_KERNEL)?;
+        Request::new(out, 1)
+    }
+
+    #[test]
+    fn an_unsubmitted_request_hands_the_hold_back() -> Result {
+        let (dropped, hold) = flag()?;
+        let request = request()?;
+        let back = request.keep_until_done(hold);
+        assert!(back.is_err());
+        drop(request);
+        // Nothing tells when a device is done with what was never submitted: the caller keeps
+        // it, and the request's drop must not have freed it.
+        assert!(!dropped.load(Relaxed));
+        drop(back);
+        assert!(dropped.load(Relaxed));
+        Ok(())
+    }
+
+    #[test]
+    fn a_submitted_request_keeps_one_hold_until_freed() -> Result {
+        let (dropped, hold) = flag()?;
+        let (other_dropped, other) = flag()?;
+        let request = request()?;
+        // What `add()` does to a request the queue takes.
+        request.submitted.store(true, Relaxed);
+        assert!(request.keep_until_done(hold).is_ok());
+        let second = request.keep_until_done(other);
+        assert!(second.is_err());
+        drop(second);
+        assert!(other_dropped.load(Relaxed));
+        // The queue's reference, taken back when the device returns the request.
+        let queue = request.clone();
+        drop(request);
+        assert!(!dropped.load(Relaxed));
+        drop(queue);
+        assert!(dropped.load(Relaxed));
+        Ok(())
+    }
 }
