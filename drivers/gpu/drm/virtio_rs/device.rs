@@ -89,6 +89,9 @@ pub(crate) struct Gpu {
     pub(crate) scanouts: KVec<Scanout>,
     /// Whether the device offers EDIDs.
     pub(crate) has_edid: bool,
+    /// Whether the device reads guest memory at its physical addresses, bypassing the DMA API
+    /// ([`virtio::Device::has_dma_quirk`]).
+    pub(crate) dma_quirk: bool,
 }
 
 /// The device's queues, as the DRM side submits to them.
@@ -133,8 +136,13 @@ impl Queues {
     /// Sends `request` on the control queue and waits for the answer, at most
     /// [`COMMAND_TIMEOUT`]; returns the answer's bytes, not checked.
     pub(crate) fn call<'r>(&self, request: &'r Arc<virtio::Request>) -> Result<&'r [u8]> {
-        self.submit_to(CONTROL_QUEUE, request)?;
+        self.submit(request)?;
         request.wait_timeout(COMMAND_TIMEOUT)
+    }
+
+    /// Submits `request` on the control queue, and does not wait for the answer.
+    pub(crate) fn submit(&self, request: &Arc<virtio::Request>) -> Result {
+        self.submit_to(CONTROL_QUEUE, request)
     }
 }
 
@@ -145,7 +153,7 @@ const CURSOR_QUEUE: usize = 1;
 
 /// How long probe waits for the device to answer a command, as the C driver does for the
 /// display info.
-const COMMAND_TIMEOUT: Delta = Delta::from_secs(5);
+pub(crate) const COMMAND_TIMEOUT: Delta = Delta::from_secs(5);
 
 /// The negotiated features, formatted as the C driver logs them ("+edid -virgl ...").
 struct Features<'a>(&'a virtio::Device<Bound>);
@@ -234,6 +242,7 @@ impl VirtioGpuDriver {
             resource_ids: ResourceIds::new()?,
             scanouts,
             has_edid: vdev.has_feature(uapi::VIRTIO_GPU_F_EDID),
+            dma_quirk: vdev.has_dma_quirk(),
         };
 
         let drm = drm::UnregisteredDevice::<Self>::new(vdev.transport()?, Ok::<_, Error>(gpu))?;

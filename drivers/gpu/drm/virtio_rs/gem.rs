@@ -7,7 +7,9 @@
 //! layout of XRGB8888; `DRM_IOCTL_VIRTGPU_RESOURCE_CREATE` gives size and format. The host
 //! copies from the pages into the resource when the driver asks it to (TRANSFER_TO_HOST_2D),
 //! so the pages must stay until the host lets go of them: an object is only freed after the
-//! host has answered the resource's RESOURCE_UNREF, or after the device was reset.
+//! host has answered the resource's RESOURCE_UNREF, or after the device was reset. When the host
+//! does not answer in time, the object goes, but its pages do not: the unanswered request keeps
+//! references on them until the device returns it or is reset.
 //!
 //! Each resource's RESOURCE_UNREF request is allocated before the resource is created, and kept
 //! until the object goes: releasing an object needs no memory, so it cannot fail to give the
@@ -17,7 +19,8 @@ use crate::{
     commands,
     device::{
         Gpu,
-        Queues, //
+        Queues,
+        COMMAND_TIMEOUT, //
     },
     drv::VirtioGpuDrm,
     resource::{
@@ -38,6 +41,10 @@ use kernel::{
     new_mutex,
     page::PAGE_SIZE,
     prelude::*,
+    scatterlist::{
+        PageRefs,
+        SGTable, //
+    },
     sync::{
         Arc,
         Mutex,
@@ -103,6 +110,9 @@ pub(crate) struct Object {
     unref: SetOnce<Arc<Request>>,
     /// The pages' addresses, as attached to the resource, for the views.
     backing: SetOnce<KVec<commands::MemEntry>>,
+    /// References on the pages, which an unanswered RESOURCE_UNREF takes over: the host may
+    /// read the pages until it has executed it.
+    pages: SetOnce<Arc<PageRefs>>,
     /// The views, by host format.
     #[pin]
     views: Mutex<KVec<View>>,
@@ -175,17 +185,23 @@ impl Object {
     ///
     /// A resource the host never `confirmed` (no ATTACH_BACKING answered) may not exist: the
     /// host refused its CREATE_2D, for one. The host's error answer to its UNREF is expected.
-    /// Unless the host is known to have let go of the resource, its id is retired.
+    /// Unless the host is known to have let go of the resource, its id is retired, and the
+    /// object's pages outlive it (see [`Object::keep_pages`]).
     fn unref(&self, id: &ResourceId, request: &Arc<Request>, confirmed: bool) {
         let raw = id.get();
-        match self.queues.call(request) {
-            // The queues are gone: the device was reset, and holds nothing of the object.
+        let answer = match self.queues.submit(request) {
+            Ok(()) => request.wait_timeout(COMMAND_TIMEOUT),
+            Err(e) => Err(e),
+        };
+        match answer {
+            // The queues are gone, or were torn down before the answer came: the device was
+            // reset, and holds nothing of the object.
             Err(ENODEV) => {}
             Err(e) => {
-                // Not sent, or not answered in time: the host may still read the pages;
-                // the object goes all the same, as the C driver's would after a device error.
+                // Not sent, or not answered in time: the host may still read the pages.
                 pr_err!("resource {raw}: RESOURCE_UNREF failed: {e:?}\n");
                 id.retire();
+                self.keep_pages(request);
             }
             Ok(answer) => match commands::check_nodata(answer, None) {
                 Ok(()) => {}
@@ -196,6 +212,26 @@ impl Object {
                     id.retire();
                 }
             },
+        }
+    }
+
+    /// Keeps the object's pages from being freed with it, after `request`, its RESOURCE_UNREF
+    /// or a view's, was not answered.
+    ///
+    /// Until the host has executed it, the host may read the pages: for the transfers queued
+    /// before it, or for the resource itself. A submitted request keeps them until the device
+    /// returns it or is reset. A request that could not be submitted leaves no sign of when
+    /// the commands before it are done, so its pages are leaked, as the C driver leaks an
+    /// object whose UNREF the device does not answer.
+    fn keep_pages(&self, request: &Arc<Request>) {
+        let Some(pages) = self.pages.as_ref() else {
+            // No pages yet: the host was never given their addresses.
+            return;
+        };
+        let count = pages.len();
+        if let Err(pages) = request.keep_until_done(pages.clone()) {
+            pr_err!("{count} pages leaked: the host may still read them\n");
+            core::mem::forget(pages);
         }
     }
 }
@@ -215,6 +251,7 @@ impl gem::DriverObject for Object {
             queues,
             unref: SetOnce::new(),
             backing: SetOnce::new(),
+            pages: SetOnce::new(),
             views <- new_mutex!(KVec::new()),
         })
     }
@@ -300,23 +337,42 @@ pub(crate) fn create(
         bo.unref.populate(unref);
     }
 
-    // The pages, as the transport (the device that does DMA) sees them.
+    // The pages, mapped for the transport (the device that does DMA), and held for as long as
+    // the host may read them: the object's release may leave them to an unanswered request.
     let sgt = bo.sg_table(dev.as_ref().as_ref())?;
-    let mut entries = KVec::new();
-    for sg in sgt.iter() {
-        entries.push(
-            commands::MemEntry {
-                addr: sg.dma_address(),
-                length: u32::try_from(sg.dma_len())?,
-            },
-            GFP_KERNEL,
-        )?;
-    }
+    bo.pages.populate(Arc::new(sgt.page_refs()?, GFP_KERNEL)?);
+    let entries = backing_entries(sgt, gpu.dma_quirk)?;
     gpu.queues
         .call_nodata(commands::resource_attach_backing(id, &entries, None)?)?;
     bo.backing.populate(entries);
 
     Ok((bo.create_handle(file)?, id))
+}
+
+/// The backing of a resource whose pages are in `sgt`, as the host must address them: their
+/// physical addresses for a device with the DMA quirk, which bypasses the DMA API (as the C
+/// driver does, except under Xen, which this driver does not support), else their DMA
+/// addresses.
+fn backing_entries(sgt: &SGTable, dma_quirk: bool) -> Result<KVec<commands::MemEntry>> {
+    let mut entries = KVec::new();
+    if dma_quirk {
+        for sg in sgt.iter_cpu() {
+            let entry = commands::MemEntry {
+                addr: sg.phys_address(),
+                length: sg.length(),
+            };
+            entries.push(entry, GFP_KERNEL)?;
+        }
+    } else {
+        for sg in sgt.iter() {
+            let entry = commands::MemEntry {
+                addr: sg.dma_address(),
+                length: u32::try_from(sg.dma_len())?,
+            };
+            entries.push(entry, GFP_KERNEL)?;
+        }
+    }
+    Ok(entries)
 }
 
 /// Creates a dumb buffer: an object and a host resource of its size, in pixels, backed by it.
