@@ -280,7 +280,7 @@ class Guest:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--driver", choices=sorted(MODULES), required=True)
-    p.add_argument("--task", choices=["boot", "igt", "igt-retry", "bench", "fuzz", "stress", "exec"], required=True)
+    p.add_argument("--task", choices=["boot", "igt", "igt-retry", "pixels", "bench", "fuzz", "stress", "exec"], required=True)
     p.add_argument("--file", action="append", default=[],
                    help="copy this file into the run directory (repeatable)")
     p.add_argument("--env", action="append", default=[],

@@ -80,6 +80,8 @@ igt)
 	;;
 # A second run of the subtests that failed unexpectedly, alone (check.sh).
 igt-retry) . "$RUN/guest/task-igt.sh" ;;
+# The pixel check alone, on a kernel command line of its own (check.sh: swiotlb=force).
+pixels) . "$RUN/guest/task-pixels.sh" ;;
 fuzz) . "$RUN/guest/task-fuzz.sh" ;;
 stress)
 	[ -n "${FUZZ_SEEDS:-}" ] && . "$RUN/guest/task-fuzz.sh"
