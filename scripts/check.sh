@@ -92,6 +92,12 @@ fi
 # the primary plane and one damaged rectangle; the host compares its screendumps.
 build_guest_program "$TOP/scripts/pixels/vgpu-pixels.c" "$OUT/pixels/vgpu-pixels"
 guest_args+=(--file "$OUT/pixels/vgpu-pixels")
+# The Rust driver's fault points (debugfs): an UNREF that times out leaves the
+# object's pages to the request until the device answers.
+if [ "$DRIVER" = rust ]; then
+	build_guest_program "$TOP/scripts/faults/vgpu-unref.c" "$OUT/faults/vgpu-unref"
+	guest_args+=(--file "$OUT/faults/vgpu-unref")
+fi
 
 say "running IGT on the $DRIVER driver, $VARIANT kernel, $clock, $smp CPU(s) ($(grep -cv '^\s*\(#\|$\)' "$testlist") tests; results: $run/igt-results.txt)"
 guest_rc=0
@@ -154,6 +160,10 @@ check "userspace sees the device as with the C driver (igt/drm-identity.txt)" \
 while read -r name result detail; do
 	check "lifecycle: $name ($detail)" test "$result" = pass
 done < <(cat "$run/lifecycle.txt" 2>/dev/null || echo "lifecycle fail no-results-from-the-guest")
+if [ "$DRIVER" = rust ]; then
+	read -r name result detail < <(tail -n 1 "$run/unref.txt" 2>/dev/null || echo "unref-timeout fail no-results-from-the-guest")
+	check "faults: $name ($detail)" test "$result" = pass
+fi
 # The fuzzer's seeds (debug kernel): each must run to the end; the kernel log
 # check below judges what the calls did to the kernel.
 if [ "$VARIANT" = debug ]; then

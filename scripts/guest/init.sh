@@ -74,6 +74,7 @@ igt)
 	. "$RUN/guest/task-igt.sh"
 	[ -e "$RUN/vgpu-pixels" ] && . "$RUN/guest/task-pixels.sh"
 	. "$RUN/guest/task-clients.sh"
+	[ -e "$RUN/vgpu-unref" ] && . "$RUN/guest/task-unref.sh"
 	[ -n "${FUZZ_SEEDS:-}" ] && . "$RUN/guest/task-fuzz.sh"
 	[ -e "$RUN/vgpu-faults" ] && . "$RUN/guest/task-stress.sh"
 	. "$RUN/guest/task-lifecycle.sh"

@@ -19,7 +19,6 @@ use kernel::{
     debugfs,
     fmt,
     prelude::*,
-    str::CString,
     time::{
         Instant,
         Monotonic, //
@@ -88,16 +87,14 @@ fn show(data: &RoundTrip, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
 }
 
-/// The debugfs directory of one device; removing it waits for a read in progress.
-pub(crate) type Dir = Pin<KBox<debugfs::Scope<RoundTrip>>>;
+/// Adds the round-trip file to `dir`, the device's debugfs directory.
+pub(crate) fn files<'a>(data: &'a RoundTrip, dir: &debugfs::ScopedDir<'a, '_>) {
+    dir.read_callback_file(c"round_trip", data, &show);
+}
 
-/// Creates the directory and its file for `vdev`, whose control queue `queues` reaches.
-pub(crate) fn create(vdev: &virtio::Device, queues: Queues) -> Result<Dir> {
-    let name = CString::try_from_fmt(fmt!("virtio_gpu_rs-{}", vdev.as_ref().name()))?;
-    KBox::pin_init(
-        debugfs::Scope::dir(RoundTrip { queues }, &name, |data, dir| {
-            dir.read_callback_file(c"round_trip", data, &show)
-        }),
-        GFP_KERNEL,
-    )
+impl RoundTrip {
+    /// The benchmark's data, for the device whose control queue `queues` reaches.
+    pub(crate) fn new(queues: Queues) -> Self {
+        RoundTrip { queues }
+    }
 }

@@ -61,9 +61,9 @@ pub(crate) struct VirtioGpuDriver;
 pub(crate) struct VirtioGpu<'a> {
     /// The DRM device's registration with userspace.
     _registration: Devres<drm::Registration<'static, VirtioGpuDriver>>,
-    /// The benchmark's debugfs file, removed before the queues go.
-    #[cfg(CONFIG_DRM_VIRTIO_GPU_RS_BENCH)]
-    _bench: crate::bench::Dir,
+    /// The debugfs directory of the test kernels, removed before the queues go.
+    #[cfg(any(CONFIG_DRM_VIRTIO_GPU_RS_BENCH, CONFIG_DRM_VIRTIO_GPU_RS_FAULTS))]
+    _debugfs: crate::debugfs::Dir,
     /// The control queue (0) and the cursor queue (1).
     _queues: virtio::Virtqueues<'a, 2>,
 }
@@ -248,14 +248,14 @@ impl VirtioGpuDriver {
         let drm = drm::UnregisteredDevice::<Self>::new(vdev.transport()?, Ok::<_, Error>(gpu))?;
         kms::create_outputs(&drm)?;
         // Before the registration: once userspace sees the device, nothing may fail probe.
-        #[cfg(CONFIG_DRM_VIRTIO_GPU_RS_BENCH)]
-        let bench = crate::bench::create(vdev, Queues(queues.handle()))?;
+        #[cfg(any(CONFIG_DRM_VIRTIO_GPU_RS_BENCH, CONFIG_DRM_VIRTIO_GPU_RS_FAULTS))]
+        let debugfs = crate::debugfs::create(vdev, Queues(queues.handle()))?;
         let registration = vdev.register_drm(drm, Ok::<(), Error>(()), 0)?;
 
         Ok(VirtioGpu {
             _registration: registration,
-            #[cfg(CONFIG_DRM_VIRTIO_GPU_RS_BENCH)]
-            _bench: bench,
+            #[cfg(any(CONFIG_DRM_VIRTIO_GPU_RS_BENCH, CONFIG_DRM_VIRTIO_GPU_RS_FAULTS))]
+            _debugfs: debugfs,
             _queues: queues,
         })
     }

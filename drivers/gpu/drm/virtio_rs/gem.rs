@@ -23,6 +23,7 @@ use crate::{
         COMMAND_TIMEOUT, //
     },
     drv::VirtioGpuDrm,
+    faults,
     resource::{
         ResourceId,
         ResourceIds, //
@@ -46,6 +47,10 @@ use kernel::{
         SGTable, //
     },
     sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
         Arc,
         Mutex,
         SetOnce, //
@@ -112,7 +117,7 @@ pub(crate) struct Object {
     backing: SetOnce<KVec<commands::MemEntry>>,
     /// References on the pages, which an unanswered RESOURCE_UNREF takes over: the host may
     /// read the pages until it has executed it.
-    pages: SetOnce<Arc<PageRefs>>,
+    pages: SetOnce<Arc<Pages>>,
     /// The views, by host format.
     #[pin]
     views: Mutex<KVec<View>>,
@@ -190,6 +195,8 @@ impl Object {
     fn unref(&self, id: &ResourceId, request: &Arc<Request>, confirmed: bool) {
         let raw = id.get();
         let answer = match self.queues.submit(request) {
+            // A fault point of the test kernels: the request is out, but not waited for.
+            Ok(()) if faults::take_unref_timeout() => Err(ETIMEDOUT),
             Ok(()) => request.wait_timeout(COMMAND_TIMEOUT),
             Err(e) => Err(e),
         };
@@ -228,7 +235,11 @@ impl Object {
             // No pages yet: the host was never given their addresses.
             return;
         };
-        let count = pages.len();
+        let count = pages.refs.len();
+        // Counted as kept from here: the request may be returned, and free them, at once.
+        if !pages.kept.xchg(true, Relaxed) {
+            faults::pages_kept(count);
+        }
         if let Err(pages) = request.keep_until_done(pages.clone()) {
             pr_err!("{count} pages leaked: the host may still read them\n");
             core::mem::forget(pages);
@@ -263,6 +274,22 @@ impl gem::DriverObject for Object {
         if let Some(unref) = obj.unref.as_ref() {
             // The backing is recorded once ATTACH_BACKING was answered.
             obj.unref(&obj.resource_id, unref, obj.backing.as_ref().is_some());
+        }
+    }
+}
+
+/// References on an object's pages, as the object and the requests that keep them share them.
+struct Pages {
+    refs: PageRefs,
+    /// Whether an unanswered request keeps them, for the count of [`faults::pages_kept`].
+    kept: Atomic<bool>,
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        // May run in the queue's interrupt handler, after the device returned the request.
+        if *self.kept.get_mut() {
+            faults::pages_freed(self.refs.len());
         }
     }
 }
@@ -340,7 +367,11 @@ pub(crate) fn create(
     // The pages, mapped for the transport (the device that does DMA), and held for as long as
     // the host may read them: the object's release may leave them to an unanswered request.
     let sgt = bo.sg_table(dev.as_ref().as_ref())?;
-    bo.pages.populate(Arc::new(sgt.page_refs()?, GFP_KERNEL)?);
+    let pages = Pages {
+        refs: sgt.page_refs()?,
+        kept: Atomic::new(false),
+    };
+    bo.pages.populate(Arc::new(pages, GFP_KERNEL)?);
     let entries = backing_entries(sgt, gpu.dma_quirk)?;
     gpu.queues
         .call_nodata(commands::resource_attach_backing(id, &entries, None)?)?;

@@ -10,8 +10,11 @@
 #[cfg(CONFIG_DRM_VIRTIO_GPU_RS_BENCH)]
 mod bench;
 mod commands;
+#[cfg(any(CONFIG_DRM_VIRTIO_GPU_RS_BENCH, CONFIG_DRM_VIRTIO_GPU_RS_FAULTS))]
+mod debugfs;
 mod device;
 mod drv;
+mod faults;
 mod gem;
 mod kms;
 mod resource;
