@@ -126,8 +126,9 @@ impl Request {
     /// it any more.
     ///
     /// `hold` is handed back if the request was never submitted (nothing then tells when the
-    /// device is done), or keeps something already. It is dropped where the request is freed,
-    /// which may be the queue's interrupt handler: its drop must not sleep.
+    /// device is done), or keeps something already. It is dropped with the request's last
+    /// reference, which may be the queue's: in the queue's interrupt handler, or in the
+    /// teardown, without the queues' lock held. So its drop must not sleep; it may submit.
     pub fn keep_until_done(
         &self,
         hold: Arc<dyn Send + Sync>,
@@ -454,22 +455,25 @@ impl Shared {
         // SAFETY: `vdev` is a valid device, bound or in its driver's remove or failed probe
         // (safety requirements).
         unsafe { bindings::virtio_reset_device(vdev) };
-        {
-            let _queues = self.queues.lock();
-            for &vq in vqs.iter() {
-                loop {
+        for &vq in vqs.iter() {
+            loop {
+                let token = {
+                    let _queues = self.queues.lock();
                     // SAFETY: `vq` is a queue of a reset device, not deleted yet, used with the
                     // lock held.
-                    let token = unsafe { bindings::virtqueue_detach_unused_buf(vq) };
-                    if token.is_null() {
-                        break;
-                    }
-                    // SAFETY: Every token is an `Arc<Request>` from `add()` (type invariant of
-                    // `Virtqueues`), returned exactly once.
-                    let request = unsafe { Arc::<Request>::from_raw(token.cast()) };
-                    // SAFETY: The request came back from the queue just now.
-                    unsafe { request.finish(None) };
+                    unsafe { bindings::virtqueue_detach_unused_buf(vq) }
+                };
+                if token.is_null() {
+                    break;
                 }
+                // SAFETY: Every token is an `Arc<Request>` from `add()` (type invariant of
+                // `Virtqueues`), returned exactly once.
+                let request = unsafe { Arc::<Request>::from_raw(token.cast()) };
+                // SAFETY: The request came back from the queue just now.
+                unsafe { request.finish(None) };
+                // Dropped without the lock: what the request keeps may go with it, and may
+                // submit (`Request::keep_until_done`).
+                drop(request);
             }
         }
         // SAFETY: `vdev` is a valid device whose queues were created by `find_vqs()` and not
@@ -511,11 +515,13 @@ extern "C" fn callback(vq: *mut bindings::virtqueue) {
     // deleted yet, whose device's `priv` points to the `Shared` of the `Virtqueues` (type
     // invariant).
     let shared = unsafe { &*(*(*vq).vdev).priv_.cast::<Shared>() };
-    let _queues = shared.queues.lock();
     loop {
         let mut len: c_uint = 0;
-        // SAFETY: `vq` is a live queue, used with the lock held.
-        let token = unsafe { bindings::virtqueue_get_buf(vq, &mut len) };
+        let token = {
+            let _queues = shared.queues.lock();
+            // SAFETY: `vq` is a live queue, used with the lock held.
+            unsafe { bindings::virtqueue_get_buf(vq, &mut len) }
+        };
         if token.is_null() {
             break;
         }
@@ -523,8 +529,13 @@ extern "C" fn callback(vq: *mut bindings::virtqueue) {
         let request = unsafe { Arc::<Request>::from_raw(token.cast()) };
         // SAFETY: The device returned the request just now.
         unsafe { request.finish(Some(len as usize)) };
+        // Dropped without the lock: what the request keeps may go with it
+        // (`Request::keep_until_done`), and its drop must not find the lock taken.
+        drop(request);
     }
-    // Returned requests made room: the submitters waiting for it try again.
+    // Returned requests made room: the submitters waiting for it try again. Under the lock, as
+    // the submitters check for room and start waiting under it: none misses the notification.
+    let _queues = shared.queues.lock();
     shared.room.notify_all();
 }
 

@@ -216,6 +216,7 @@ impl File {
             height: rows_in_backing(bo.size(), stride, args.offset, args.box_.h)?,
         };
         let gpu: &Gpu = dev;
+        gem::sync_for_host(gpu, &bo);
         gpu.queues.send(commands::transfer_to_host_2d(
             bo.resource_id(),
             rect,

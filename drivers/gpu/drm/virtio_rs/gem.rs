@@ -34,7 +34,10 @@ use kernel::{
         self,
         gem::{
             self,
-            shmem,
+            shmem::{
+                self,
+                PageRefs, //
+            },
             BaseObject, //
         },
         kms,
@@ -42,10 +45,6 @@ use kernel::{
     new_mutex,
     page::PAGE_SIZE,
     prelude::*,
-    scatterlist::{
-        PageRefs,
-        SGTable, //
-    },
     sync::{
         atomic::{
             Atomic,
@@ -366,36 +365,22 @@ pub(crate) fn create(
 
     // The pages, mapped for the transport (the device that does DMA), and held for as long as
     // the host may read them: the object's release may leave them to an unanswered request.
-    let sgt = bo.sg_table(dev.as_ref().as_ref())?;
+    let transport = dev.as_ref().as_ref();
+    let pinned = bo.pages(transport)?;
     let pages = Pages {
-        refs: sgt.page_refs()?,
+        refs: pinned.get_refs()?,
         kept: Atomic::new(false),
     };
     bo.pages.populate(Arc::new(pages, GFP_KERNEL)?);
-    let entries = backing_entries(sgt, gpu.dma_quirk)?;
-    gpu.queues
-        .call_nodata(commands::resource_attach_backing(id, &entries, None)?)?;
-    bo.backing.populate(entries);
-
-    Ok((bo.create_handle(file)?, id))
-}
-
-/// The backing of a resource whose pages are in `sgt`, as the host must address them: their
-/// physical addresses for a device with the DMA quirk, which bypasses the DMA API (as the C
-/// driver does, except under Xen, which this driver does not support), else their DMA
-/// addresses.
-fn backing_entries(sgt: &SGTable, dma_quirk: bool) -> Result<KVec<commands::MemEntry>> {
+    // The addresses the host must use: the pages' physical ones for a device with the DMA
+    // quirk, which bypasses the DMA API, as the C driver gives; else the DMA addresses.
     let mut entries = KVec::new();
-    if dma_quirk {
-        for sg in sgt.iter_cpu() {
-            let entry = commands::MemEntry {
-                addr: sg.phys_address(),
-                length: sg.length(),
-            };
-            entries.push(entry, GFP_KERNEL)?;
+    if gpu.dma_quirk {
+        for (addr, length) in pinned.phys_ranges() {
+            entries.push(commands::MemEntry { addr, length }, GFP_KERNEL)?;
         }
     } else {
-        for sg in sgt.iter() {
+        for sg in bo.sg_table(transport)?.iter() {
             let entry = commands::MemEntry {
                 addr: sg.dma_address(),
                 length: u32::try_from(sg.dma_len())?,
@@ -403,7 +388,21 @@ fn backing_entries(sgt: &SGTable, dma_quirk: bool) -> Result<KVec<commands::MemE
             entries.push(entry, GFP_KERNEL)?;
         }
     }
-    Ok(entries)
+    gpu.queues
+        .call_nodata(commands::resource_attach_backing(id, &entries, None)?)?;
+    bo.backing.populate(entries);
+
+    Ok((bo.create_handle(file)?, id))
+}
+
+/// Makes what the CPU wrote to `bo`'s pages visible to the host before a transfer reads them.
+///
+/// Only a device without the DMA quirk reads them through the DMA API's mapping, which may be
+/// bounce buffered (`swiotlb`); one with the quirk reads the pages themselves.
+pub(crate) fn sync_for_host(gpu: &Gpu, bo: &Bo) {
+    if !gpu.dma_quirk {
+        bo.sync_for_device();
+    }
 }
 
 /// Creates a dumb buffer: an object and a host resource of its size, in pixels, backed by it.

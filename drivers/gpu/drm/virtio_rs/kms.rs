@@ -23,6 +23,7 @@ use crate::{
         VirtioGpuDriver, //
     },
     drv::VirtioGpuDrm,
+    gem, //
 };
 use kernel::{
     drm::{
@@ -211,11 +212,10 @@ impl ScanoutPlane {
         let cmd = if old.same_fb(new) {
             commands::move_cursor(pos)
         } else {
-            let resource = new
-                .fb()
-                .and_then(|fb| fb.object(0))
-                .map(|bo| bo.resource_id());
-            if let Some(resource) = resource {
+            let bo = new.fb().and_then(|fb| fb.object(0));
+            let resource = bo.map(|bo| bo.resource_id());
+            if let (Some(bo), Some(resource)) = (bo, resource) {
+                gem::sync_for_host(gpu, bo);
                 let rect = Rect {
                     x: 0,
                     y: 0,
@@ -277,7 +277,10 @@ impl ScanoutPlane {
             return;
         };
         // `prepare_fb` made the resource.
-        let Some(resource) = fb.object(0).and_then(|bo| bo.resource_for(fb.format())) else {
+        let Some(bo) = fb.object(0) else {
+            return;
+        };
+        let Some(resource) = bo.resource_for(fb.format()) else {
             return;
         };
         let damage = to_device_rect(&damage);
@@ -287,6 +290,8 @@ impl ScanoutPlane {
         let offset = u64::from(fb.offset(0))
             + u64::from(damage.y) * u64::from(fb.pitch(0))
             + u64::from(damage.x) * u64::from(fb.cpp(0));
+        let gpu: &Gpu = drm;
+        gem::sync_for_host(gpu, bo);
         send(
             drm,
             commands::transfer_to_host_2d(resource, damage, offset, None),
