@@ -24,6 +24,7 @@ splats=$expect-kernel-splats.txt
 mkdir -p "$OUT"
 
 passed=0 failed=0 skipped=0
+bounce_logs=()
 
 # The harness's own tests first: the verdict below is only as good as they are.
 ut_out=$(python3 -m unittest discover -s "$TOP/scripts/tests" 2>&1) && ut_rc=0 || ut_rc=$?
@@ -114,21 +115,36 @@ while read -r result name detail; do
 	say "pixels: $result $name: $detail"
 	echo "$name $result 0" >>"$OUT/igt-$run_name.txt"
 done < <(python3 "$TOP/scripts/pixels-check.py" "$run" || :)
-# The pixel check again, in a guest of its own whose kernel bounces every DMA
-# mapping through swiotlb (swiotlb=force, as a confidential guest does): a
-# driver that gives the device DMA addresses when the device wants physical
-# ones (virtio_has_dma_quirk()) shows the bounce buffers, stale, not the pixels.
-# Each check is a line "pixels-swiotlb@<check> <result>" of the results.
-bounce=$run-swiotlb
-say "pixel check with swiotlb=force on the $DRIVER driver (results: $bounce)"
-python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task pixels --run-dir "$bounce" \
-	--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" --timeout 600 --file "$OUT/pixels/vgpu-pixels" \
-	--append swiotlb=force "${clock_args[@]}" >"$OUT/pixels-swiotlb-$run_name.log" 2>&1 ||
-	say "the swiotlb=force guest failed: $(tail -n 1 "$OUT/pixels-swiotlb-$run_name.log")"
-while read -r result name detail; do
-	say "pixels, swiotlb=force: $result $name: $detail"
-	echo "${name/#pixels/pixels-swiotlb} $result 0" >>"$OUT/igt-$run_name.txt"
-done < <(python3 "$TOP/scripts/pixels-check.py" "$bounce" || :)
+# The pixel check again, in guests of their own whose kernel bounces every DMA
+# mapping through swiotlb (swiotlb=force, as a confidential guest does):
+#  - pixels-swiotlb: QEMU's default device, which bypasses the DMA API (no
+#    VIRTIO_F_ACCESS_PLATFORM, virtio_has_dma_quirk()): a driver that gives it
+#    DMA addresses shows stale bounce buffers, not the pixels;
+#  - pixels-platform: the device with iommu_platform=on, which goes through the
+#    DMA API: a driver that does not sync the mapping before each transfer
+#    (dma_sync_sgtable_for_device()) shows stale bounce buffers.
+# Each check is a line "pixels-<guest>@<check> <result>" of the results. The
+# guest reports how many bounce-buffer slots are in use at the end: if none,
+# swiotlb=force did not take effect and the check proved nothing.
+for bounce_case in "swiotlb:" "platform:iommu_platform=on"; do
+	case_name=pixels-${bounce_case%%:*} gpu_opt=${bounce_case#*:}
+	bounce=$run-$case_name
+	say "pixel check with swiotlb=force${gpu_opt:+ and $gpu_opt} on the $DRIVER driver (results: $bounce)"
+	python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task pixels --run-dir "$bounce" \
+		--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" --timeout 900 --file "$OUT/pixels/vgpu-pixels" \
+		--append swiotlb=force ${gpu_opt:+--gpu-opt "$gpu_opt"} "${clock_args[@]}" \
+		>"$OUT/$case_name-$run_name.log" 2>&1 ||
+		say "the $case_name guest failed: $(tail -n 1 "$OUT/$case_name-$run_name.log")"
+	while read -r result name detail; do
+		say "$case_name: $result $name: $detail"
+		echo "${name/#pixels/$case_name} $result 0" >>"$OUT/igt-$run_name.txt"
+	done < <(python3 "$TOP/scripts/pixels-check.py" "$bounce" || :)
+	used=$(cat "$bounce/swiotlb-used.txt" 2>/dev/null || echo 0)
+	echo "$case_name@bounce-buffers-used $([ "${used:-0}" -gt 0 ] 2>/dev/null && echo pass || echo fail) 0" \
+		>>"$OUT/igt-$run_name.txt"
+	say "$case_name: ${used:-no} bounce-buffer slots in use at the end"
+	bounce_logs+=("$bounce/console.log")
+done
 
 # Real clients (modetest, kmscube, weston), run by the guest after the pixel
 # check: each is a line "clients@<name> <result>" of the results too.
@@ -161,7 +177,8 @@ while read -r name result detail; do
 	check "lifecycle: $name ($detail)" test "$result" = pass
 done < <(cat "$run/lifecycle.txt" 2>/dev/null || echo "lifecycle fail no-results-from-the-guest")
 if [ "$DRIVER" = rust ]; then
-	read -r name result detail < <(tail -n 1 "$run/unref.txt" 2>/dev/null || echo "unref-timeout fail no-results-from-the-guest")
+	read -r name result detail < <(tail -n 1 "$run/unref.txt" 2>/dev/null || :) ||
+		{ name=unref-timeout result=fail detail="no result from the guest"; }
 	check "faults: $name ($detail)" test "$result" = pass
 fi
 # The fuzzer's seeds (debug kernel): each must run to the end; the kernel log
@@ -193,6 +210,10 @@ if [ "$DRIVER" = rust ]; then
 fi
 check "kernel log holds no unexpected splat" \
 	python3 "$TOP/scripts/kernel-log-check.py" "$run/console.log" --expect "$splats"
+for log in "${bounce_logs[@]}"; do
+	check "kernel log of $(basename "$(dirname "$log")") holds no unexpected splat" \
+		python3 "$TOP/scripts/kernel-log-check.py" "$log" --expect "$splats"
+done
 
 verdict_args=()
 [ -n "${IGT_TESTLIST:-}" ] && verdict_args+=(--testlist "$testlist")
