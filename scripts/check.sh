@@ -11,8 +11,26 @@
 
 DRIVER=${DRIVER:-rust}
 OUT=${OUT:-$TOP/out}
+# The device profile (scripts/run-guest.py --gpu): 2d (default, virtio-gpu-pci of
+# the host's QEMU), gl or venus (QEMU 10 from scripts/qemu3d.sh, on an Xvfb).
+GPU=${GPU:-2d}
+case $GPU in
+2d | gl | venus) ;;
+*) die "GPU=$GPU is not a device profile: use 2d (default), gl or venus" ;;
+esac
 expect=$TOP/igt/virtio_gpu_$DRIVER
 run_name=$DRIVER$([ "$VARIANT" = debug ] && echo -debug || :)
+if [ "$GPU" != 2d ]; then
+	# Each 3D profile has its own results, and its own expectations once they
+	# are recorded (igt/virtio_gpu_<driver>-<gpu>-*.txt); until then, the 2D ones.
+	run_name=$run_name-$GPU
+	if ls "$expect-$GPU"-*.txt >/dev/null 2>&1; then
+		expect=$expect-$GPU
+	else
+		say "GPU=$GPU: no igt/virtio_gpu_$DRIVER-$GPU-*.txt yet; judging with the 2D expectations"
+	fi
+	"$TOP/scripts/qemu3d.sh" # cached: "up to date" when it is
+fi
 run=$OUT/igt-$run_name
 # IGT_TESTLIST=<file> runs those binaries instead of igt/testlist.txt, and judges
 # only their subtests (the pixel, client, lifecycle and stress checks still run).
@@ -71,6 +89,8 @@ else
 	guest_args=(--icount "$CHECK_ICOUNT" --smp "$smp")
 fi
 
+[ "$GPU" = 2d ] || guest_args+=(--gpu "$GPU")
+
 # On the debug kernel, the ioctl fuzzer runs after IGT with a fixed list of
 # seeds (each a reproducible sequence of calls).
 FUZZ_SEEDS=${FUZZ_SEEDS-1 2 3 4 5} # FUZZ_SEEDS= (empty): no fuzzer seeds
@@ -90,7 +110,7 @@ fi
 build_guest_program "$TOP/scripts/pixels/vgpu-pixels.c" "$OUT/pixels/vgpu-pixels"
 guest_args+=(--file "$OUT/pixels/vgpu-pixels")
 
-say "running IGT on the $DRIVER driver, $VARIANT kernel, $clock, $smp CPU(s) ($(grep -cv '^\s*\(#\|$\)' "$testlist") tests; results: $run/igt-results.txt)"
+say "running IGT on the $DRIVER driver, $VARIANT kernel, $clock, $smp CPU(s)$([ "$GPU" = 2d ] || echo ", GPU=$GPU") ($(grep -cv '^\s*\(#\|$\)' "$testlist") tests; results: $run/igt-results.txt)"
 guest_rc=0
 python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt --run-dir "$run" \
 	--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" \
