@@ -24,9 +24,21 @@ command -v mmdebstrap >/dev/null || die "mmdebstrap not found: run scripts/deps.
 
 mirror=$(debian_mirror)
 say "building the QEMU 3D tree (Debian $SUITE from $mirror, about 1-2 min, 0.8 GB)"
-rm -rf "$QEMU3D_DIR.tmp"
+# Remove a partial tree, but never through a mount: an interrupted mmdebstrap
+# can leave the host's /proc, /sys or a /dev file mounted in it for a moment.
+remove_tmp() {
+	[ -e "$QEMU3D_DIR.tmp" ] || return 0
+	local n=0
+	while awk -v d="$QEMU3D_DIR.tmp/" 'index($2 "/", d) == 1 { found = 1 } END { exit !found }' /proc/mounts; do
+		[ $n -lt 50 ] || die "$QEMU3D_DIR.tmp still has mounts (see /proc/mounts): not removed"
+		sleep 0.2
+		n=$((n + 1))
+	done
+	rm -rf --one-file-system "$QEMU3D_DIR.tmp"
+}
+remove_tmp
 # A failure (or an interruption) leaves no half-built tree behind.
-trap 'rm -rf "$QEMU3D_DIR.tmp"' EXIT
+trap remove_tmp EXIT
 include=$(
 	IFS=,
 	echo "${PKGS[*]}"
@@ -37,7 +49,26 @@ HINT="is Debian's package registry reachable?" logged "$CACHE/logs/qemu3d.log" m
 	--dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
 	--include="$include" \
-	"$SUITE" "$QEMU3D_DIR.tmp" "$mirror"
+	"$SUITE" "$QEMU3D_DIR.tmp" "$mirror" &
+build=$!
+# A signal stops mmdebstrap too (the background subshell's child), and waits
+# for it, so that nothing writes into the .tmp tree once it is removed. On
+# SIGTERM mmdebstrap first finishes the step it is in (up to a minute or two),
+# then unmounts what it mounted in the tree.
+stop_build() {
+	local pids n=0
+	pids=$(pgrep -P "$build" || :)
+	kill -TERM "$build" $pids 2>/dev/null || :
+	say "interrupted: waiting for mmdebstrap to stop"
+	while [ -n "$pids" ] && kill -0 $pids 2>/dev/null && [ $n -lt 1500 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	die "interrupted; the partial tree is removed"
+}
+trap stop_build TERM INT HUP
+wait "$build"
+trap - TERM INT HUP
 for f in usr/bin/qemu-system-x86_64 usr/bin/Xvfb; do
 	[ -x "$QEMU3D_DIR.tmp/$f" ] || die "/$f is missing from the QEMU 3D tree (log: $CACHE/logs/qemu3d.log)"
 done
