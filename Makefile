@@ -10,15 +10,21 @@
 #   make stress     fuzzer, fault injection, rebind under load (debug kernel)
 #   make bench      the Rust driver against the C one, as ratios (out/bench.md)
 #
+# GPU=gl or GPU=venus (make boot, make check) runs the guest on a 3D device
+# (virtio-gpu-gl-pci: virgl; venus: also blob resources and Venus) with QEMU 10
+# from a Debian trixie tree (make qemu3d, scripts/qemu3d.sh), on an Xvfb of the
+# run's own. GPU=2d (default) is the plain virtio-gpu-pci of the host's QEMU.
+#
 # Every step is cached under $(CACHE) and redoes only what changed.
 
 DRIVER ?= rust
 KVM ?= 0
 VARIANT ?= release
+GPU ?= 2d
 CACHE ?= $(HOME)/.cache/virtio-gpu-rs
 OUT ?= $(CURDIR)/out
 
-export CACHE OUT DRIVER KVM VARIANT
+export CACHE OUT DRIVER KVM VARIANT GPU
 
 ifeq ($(filter $(DRIVER),c rust),)
 $(error DRIVER=$(DRIVER) is not a driver: use DRIVER=c (the C virtio_gpu) or DRIVER=rust (virtio_gpu_rs))
@@ -26,14 +32,20 @@ endif
 ifeq ($(filter $(VARIANT),release debug),)
 $(error VARIANT=$(VARIANT): use release (default) or debug; make check-debug sets it)
 endif
+ifeq ($(filter $(GPU),2d gl venus),)
+$(error GPU=$(GPU) is not a device profile: use GPU=2d (default, virtio-gpu-pci), GPU=gl (virgl) or GPU=venus (virgl, blob, Venus))
+endif
 ifeq ($(filter $(KVM),0 1),)
 $(error KVM=$(KVM): use KVM=1 to run the guest under KVM, KVM=0 (default) for TCG)
 endif
 
 GUEST = python3 scripts/run-guest.py --driver $(DRIVER) \
-	--stage $(CACHE)/stage --rootfs $(CACHE)/rootfs $(if $(filter 1,$(KVM)),--kvm)
+	--stage $(CACHE)/stage --rootfs $(CACHE)/rootfs $(if $(filter 1,$(KVM)),--kvm) \
+	$(if $(filter-out 2d,$(GPU)),--gpu $(GPU))
+# The 3D profiles need the QEMU 10 tree first.
+QEMU3D = $(if $(filter-out 2d,$(GPU)),qemu3d)
 
-.PHONY: all deps source overlay config kernel rootfs boot check check-loaded check-debug fuzz-soak stress bench clean distclean help
+.PHONY: all deps source overlay config kernel rootfs qemu3d boot check check-loaded check-debug fuzz-soak stress bench clean distclean help
 
 all: boot
 
@@ -55,18 +67,21 @@ kernel: config
 rootfs: deps
 	@scripts/rootfs.sh
 
-boot: kernel rootfs
-	@echo "[boot] booting the guest with DRIVER=$(DRIVER) (console below)"
+qemu3d: deps
+	@scripts/qemu3d.sh
+
+boot: kernel rootfs $(QEMU3D)
+	@echo "[boot] booting the guest with DRIVER=$(DRIVER)$(if $(filter-out 2d,$(GPU)), GPU=$(GPU)) (console below)"
 	@$(GUEST) --task boot --run-dir $(OUT)/boot-$(DRIVER) --timeout 300 --show-console
 	@cp $(OUT)/boot-$(DRIVER)/boot.png $(OUT)/boot-$(DRIVER).png
 	@echo "[boot] screenshot of the guest display: $(OUT)/boot-$(DRIVER).png"
 
-check: kernel rootfs
+check: kernel rootfs $(QEMU3D)
 	@scripts/check.sh
 
 # make check while a CPU hog per host core runs beside it (scripts/with-load.sh):
 # the guest's clock counts instructions, so the verdict must be the same.
-check-loaded: kernel rootfs
+check-loaded: kernel rootfs $(QEMU3D)
 	@scripts/with-load.sh scripts/check.sh
 
 # The same tests on the debug variant of the kernel (Kconfig.debug: lockdep,

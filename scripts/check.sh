@@ -11,8 +11,26 @@
 
 DRIVER=${DRIVER:-rust}
 OUT=${OUT:-$TOP/out}
+# The device profile (scripts/run-guest.py --gpu): 2d (default, virtio-gpu-pci of
+# the host's QEMU), gl or venus (QEMU 10 from scripts/qemu3d.sh, on an Xvfb).
+GPU=${GPU:-2d}
+case $GPU in
+2d | gl | venus) ;;
+*) die "GPU=$GPU is not a device profile: use 2d (default), gl or venus" ;;
+esac
 expect=$TOP/igt/virtio_gpu_$DRIVER
 run_name=$DRIVER$([ "$VARIANT" = debug ] && echo -debug || :)
+if [ "$GPU" != 2d ]; then
+	# Each 3D profile has its own results, and its own expectations once they
+	# are recorded (igt/virtio_gpu_<driver>-<gpu>-*.txt); until then, the 2D ones.
+	run_name=$run_name-$GPU
+	if ls "$expect-$GPU"-*.txt >/dev/null 2>&1; then
+		expect=$expect-$GPU
+	else
+		say "GPU=$GPU: no igt/virtio_gpu_$DRIVER-$GPU-*.txt yet; judging with the 2D expectations"
+	fi
+	"$TOP/scripts/qemu3d.sh" # cached: "up to date" when it is
+fi
 run=$OUT/igt-$run_name
 # IGT_TESTLIST=<file> runs those binaries instead of igt/testlist.txt, and judges
 # only their subtests (the pixel, client, lifecycle and stress checks still run).
@@ -72,7 +90,8 @@ else
 	guest_args=(--icount "$CHECK_ICOUNT" --smp "$smp")
 fi
 
-# The clock and CPUs alone, for the guests of a single check (below).
+[ "$GPU" = 2d ] || guest_args+=(--gpu "$GPU")
+# The clock, CPUs and device alone, for the guests of a single check (below).
 clock_args=("${guest_args[@]}")
 
 # On the debug kernel, the ioctl fuzzer runs after IGT with a fixed list of
@@ -100,7 +119,7 @@ if [ "$DRIVER" = rust ]; then
 	guest_args+=(--file "$OUT/faults/vgpu-unref")
 fi
 
-say "running IGT on the $DRIVER driver, $VARIANT kernel, $clock, $smp CPU(s) ($(grep -cv '^\s*\(#\|$\)' "$testlist") tests; results: $run/igt-results.txt)"
+say "running IGT on the $DRIVER driver, $VARIANT kernel, $clock, $smp CPU(s)$([ "$GPU" = 2d ] || echo ", GPU=$GPU") ($(grep -cv '^\s*\(#\|$\)' "$testlist") tests; results: $run/igt-results.txt)"
 guest_rc=0
 python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt --run-dir "$run" \
 	--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" \

@@ -10,6 +10,7 @@ when the guest asks for one (a file handshake in the run directory).
 """
 
 import argparse
+import ctypes
 import json
 import os
 import shlex
@@ -20,14 +21,119 @@ import subprocess
 import sys
 import time
 
+import x11shot
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULES = {"c": ("virtio_gpu", "virtio_gpu_rs"), "rust": ("virtio_gpu_rs", "virtio_gpu")}
 # The name each driver registers on the virtio bus (/sys/bus/virtio/drivers/NAME).
 VIRTIO_DRIVERS = {"c": "virtio_gpu", "rust": "virtio_gpu_rs"}
 
 
+# The 3D device profiles (--gpu): the QEMU device and what it adds to it. "2d"
+# is the default and the command line of every run before profiles existed;
+# "gl" and "venus" run Debian trixie's QEMU 10 from the tree of
+# scripts/qemu3d.sh, with an SDL display (gl=on) on an Xvfb of their own.
+GPU_DEVICES = {"2d": "virtio-gpu-pci", "gl": "virtio-gpu-gl-pci", "venus": "virtio-gpu-gl-pci"}
+QEMU3D_RUN = os.path.join(TOP, "scripts", "qemu3d-run.sh")
+# Xvfb display numbers the runner picks from (xvfb-run's default is 99).
+XVFB_DISPLAYS = range(80, 200)
+
+
 def say(msg):
     print(f"[guest] {msg}", flush=True)
+
+
+class SetupError(Exception):
+    """A step before the guest could run failed (Xvfb, QEMU's GL display)."""
+
+
+def gpu_device(gpu, hostmem, opts=()):
+    """The -device argument of the GPU profile `gpu`, with --gpu-opt `opts`."""
+    dev = GPU_DEVICES[gpu]
+    if gpu == "venus":
+        # Venus needs blob resources and a host-visible memory window (a 64-bit
+        # BAR that maps host allocations; it reserves guest address space, not
+        # host RAM).
+        dev += f",blob=true,hostmem={hostmem},venus=true"
+    return dev + "".join("," + o for o in opts)
+
+
+def x_display_in_use(n, tmp="/tmp"):
+    """Whether X display :n is taken: a socket or lock file in /tmp, or a
+    server listening on its abstract socket (shared by every chroot and mount
+    namespace, so it also sees servers whose /tmp is not ours)."""
+    if os.path.exists(f"{tmp}/.X11-unix/X{n}") or os.path.exists(f"{tmp}/.X{n}-lock"):
+        return True
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(f"\0/tmp/.X11-unix/X{n}")
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_displays(in_use=x_display_in_use, candidates=XVFB_DISPLAYS, skip=()):
+    """The display numbers of `candidates` that look free, in order."""
+    return [n for n in candidates if n not in skip and not in_use(n)]
+
+
+def die_with_parent():
+    """preexec_fn: the child gets SIGTERM when the runner dies, even by SIGKILL
+    (the exec chain qemu3d-run.sh -> unshare -> chroot keeps one pid)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Xvfb:
+    """An X server of the runner's own, for QEMU's SDL display with GL."""
+
+    def __init__(self, log, wrapper=QEMU3D_RUN, tries=5, timeout=20):
+        self.log, self.wrapper, self.tries, self.timeout = log, wrapper, tries, timeout
+        self.proc = None
+        self.display = None
+
+    def start(self):
+        tried = []
+        for n in free_displays()[:self.tries]:
+            tried.append(n)
+            with open(self.log, "a") as log:
+                self.proc = subprocess.Popen(
+                    [self.wrapper, "Xvfb", f":{n}", "-screen", "0", "1920x1200x24",
+                     "-nolisten", "tcp", "-noreset"],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True, preexec_fn=die_with_parent)
+            deadline = time.time() + self.timeout
+            while time.time() < deadline and self.proc.poll() is None:
+                if x_display_in_use(n) and self._connects(n):
+                    self.display = n
+                    return f":{n}"
+                time.sleep(0.1)
+            self.stop()  # exited (display taken meanwhile?) or never ready
+        raise SetupError(f"Xvfb did not start on any of displays {tried} (log: {self.log})")
+
+    @staticmethod
+    def _connects(n):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(f"/tmp/.X11-unix/X{n}")
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            # SIGTERM first: Xvfb then removes its socket and lock file.
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
 
 
 class Qmp:
@@ -77,6 +183,8 @@ class Guest:
         self.console = os.path.join(self.run, "console.log")
         self.proc = None
         self.qmp = None
+        self.xvfb = None  # the runner's X server (gl, venus)
+        self.display = None  # and its ":N"
 
     def prepare(self):
         if os.path.isdir(self.run):
@@ -118,8 +226,16 @@ class Guest:
             "-chardev", f"file,id=con,path={self.console},append=on", "-serial", "chardev:con",
             "-qmp", f"unix:{self.run}/qmp.sock,server=on,wait=off",
             "-global", "PIIX4_PM.disable_s3=1", "-global", "PIIX4_PM.disable_s4=1",
-            "-device", "virtio-gpu-pci" + "".join("," + o for o in a.gpu_opt),
+            "-device", gpu_device(a.gpu, a.hostmem, a.gpu_opt),
         ]
+        if a.gpu != "2d":
+            # QEMU 10 from the trixie tree, in its own chroot and mount
+            # namespace, which sees the run directory, the kernel and the root.
+            cmd[cmd.index("-display") + 1] = "sdl,gl=on"
+            binds = []
+            for path in (self.run, a.stage, a.rootfs):
+                binds += ["--bind", os.path.abspath(path)]
+            cmd = [QEMU3D_RUN] + binds + ["--"] + cmd
         for tag, path, ro in (("root", a.rootfs, True), ("stage", a.stage, True), ("run", self.run, False)):
             cmd += ["-fsdev", f"local,id={tag},path={path},security_model=none" + (",readonly=on" if ro else ""),
                     "-device", f"virtio-9p-pci,fsdev={tag},mount_tag={tag}"]
@@ -140,19 +256,40 @@ class Guest:
             p = os.path.join(self.run, f)
             if os.path.exists(p):
                 os.remove(p)
-        self.proc = subprocess.Popen(self.qemu_cmd(), stdin=subprocess.DEVNULL,
-                                     stdout=open(os.path.join(self.run, "qemu.log"), "a"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        if self.args.gpu == "2d":
+            self.proc = subprocess.Popen(self.qemu_cmd(), stdin=subprocess.DEVNULL,
+                                         stdout=open(os.path.join(self.run, "qemu.log"), "a"),
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        else:
+            env = dict(os.environ, DISPLAY=self.display, SDL_VIDEODRIVER="x11")
+            env.pop("XAUTHORITY", None)
+            self.proc = subprocess.Popen(self.qemu_cmd(), stdin=subprocess.DEVNULL,
+                                         stdout=open(os.path.join(self.run, "qemu.log"), "a"),
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         env=env, preexec_fn=die_with_parent)
         try:
             self.qmp = Qmp(os.path.join(self.run, "qmp.sock"))
         except OSError:
             self.qmp = None
+        if self.args.gpu != "2d" and (self.qmp is None or self.proc.poll() is not None):
+            # Most likely SDL found no GL on the X server, or the device
+            # options are refused: QEMU says which in its log.
+            self.kill()
+            raise SetupError(f"QEMU with -display sdl,gl=on on Xvfb {self.display} did not start; "
+                             f"qemu.log:\n" + self.qemu_log_tail())
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.qmp = None
+
+    def qemu_log_tail(self, n=20):
+        try:
+            with open(os.path.join(self.run, "qemu.log"), errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return "(no qemu.log)\n"
 
     def console_tail(self, n=40):
         try:
@@ -173,7 +310,17 @@ class Guest:
             self.qmp.execute("screendump", filename=png, format="png")
             say(f"screenshot {png}")
         except (RuntimeError, OSError, AttributeError) as e:
-            say(f"screenshot {name} failed: {e}")
+            if self.args.gpu == "2d" or "no surface" not in str(e):
+                say(f"screenshot {name} failed: {e}")
+            else:
+                # A GL scanout (a texture) has no surface for screendump:
+                # read what SDL shows on the runner's Xvfb instead.
+                time.sleep(0.3)
+                try:
+                    w, h = x11shot.screenshot(self.display, png)
+                    say(f"screenshot {png} (GL scanout: {w}x{h} from the SDL window on Xvfb {self.display})")
+                except (x11shot.X11Error, OSError) as e2:
+                    say(f"screenshot {name} failed: QMP: {e}; Xvfb {self.display}: {e2}")
         open(os.path.join(self.run, name + ".done"), "w").close()
 
     def record(self, status):
@@ -205,6 +352,11 @@ class Guest:
         a = self.args
         self.prepare()
         t_start = time.time()
+        if a.gpu != "2d":
+            self.xvfb = Xvfb(os.path.join(self.run, "xvfb.log"))
+            self.display = self.xvfb.start()
+            say(f"--gpu {a.gpu}: Xvfb on {self.display} ({time.time() - t_start:.1f}s), "
+                f"QEMU from the trixie tree")
         boots = 0
         pos = 0
         results = os.path.join(self.run, "igt-results.txt")
@@ -300,16 +452,37 @@ def main():
     p.add_argument("--icount", type=int, metavar="SHIFT",
                    help="TCG with -icount shift=SHIFT: guest time counts instructions")
     p.add_argument("--show-console", action="store_true")
+    p.add_argument("--gpu", choices=sorted(GPU_DEVICES), default="2d",
+                   help="device profile: 2d (virtio-gpu-pci, the host's QEMU), gl (virgl) or "
+                        "venus (virgl + blob + Venus), both on QEMU 10 from scripts/qemu3d.sh")
+    p.add_argument("--hostmem", default="256M",
+                   help="--gpu venus: size of the host-visible memory window")
     p.add_argument("--gpu-opt", action="append", default=[])
     p.add_argument("--append", action="append", default=[])
     args = p.parse_args()
     if args.kvm and not os.access("/dev/kvm", os.R_OK | os.W_OK):
         sys.exit("[guest] KVM=1 asked for, but /dev/kvm is not usable")
     guest = Guest(args)
+    if args.gpu == "2d":
+        try:
+            rc = guest.main()
+        finally:
+            guest.kill()
+        sys.exit(rc)
+    # gl, venus: an Xvfb for the run, stopped however the run ends (a signal
+    # to the runner ends it through the finally below; a SIGKILL through the
+    # children's parent-death signal).
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
+    rc = 6
     try:
         rc = guest.main()
+    except SetupError as e:
+        say(f"--gpu {args.gpu}: {e}")
     finally:
         guest.kill()
+        if guest.xvfb:
+            guest.xvfb.stop()
     sys.exit(rc)
 
 
