@@ -43,7 +43,8 @@ DESCRIPTIONS = {
     "flip_late_32x32_us": "commit to event less the vblank wait: vblank to event read, 32x32",
     "probe_ms": "module init: driver registration, probe, DRM device registration",
     "device_round_trip_us": "the floor: one GET_DISPLAY_INFO round trip, timed in the driver",
-    "module_text_kib": "module text size",
+    "module_text_kib": "module text size, as the test kernel builds it",
+    "module_text_shipped_kib": "module text size without the test kernel's KUnit suites, benchmark and fault points",
 }
 
 

@@ -47,9 +47,7 @@ for drv in c rust; do
 	[ -f "$OUT/bench-$drv/bench.status" ] || die "the $drv benchmark did not finish"
 	# Module text size, from the build tree (the staged modules are stripped).
 	ko=$BUILD_DIR/drivers/gpu/drm/$([ "$drv" = c ] && echo virtio/virtio-gpu.ko || echo virtio_rs/virtio_gpu_rs.ko)
-	text=$(size -A "$ko" | awk '$1 ~ /^\.text/ { s += $2 } END { print s }')
-	printf 'run 1\nmodule_text_kib %s KiB\n' "$(awk -v s="$text" 'BEGIN { printf "%.1f", s / 1024 }')" \
-		>>"$OUT/bench-$drv/bench.txt"
+	{ echo "run 1"; python3 "$TOP/scripts/module-text.py" "$ko"; } >>"$OUT/bench-$drv/bench.txt"
 done
 
 qemu=$(qemu-system-x86_64 --version | head -n1 | awk '{ print $4 }')
