@@ -13,7 +13,8 @@ _FAULTS), which a distribution's kernel leaves off and the C module does not
 have. Their functions are found by name (`nm -C`): the `tests` modules, the
 KUnit wrappers, the driver's `bench`, `debugfs` and `faults` modules, and the
 `kernel::debugfs` code built for them. Code of theirs inlined elsewhere stays
-counted, so the shipped figure errs high.
+counted, so the shipped figure errs high (2026-12-01: 29.1 KiB by this count,
+28.1 KiB in a build with the three options off).
 """
 import re
 import subprocess
