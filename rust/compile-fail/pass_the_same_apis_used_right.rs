@@ -41,3 +41,37 @@ fn encoder<T: drm::Driver>(dev: &drm::UnregisteredDevice<T>) -> Result {
     kms::Encoder::new(&mode_config, kms::EncoderType::Virtual, 1)?;
     Ok(())
 }
+
+#[allow(dead_code)]
+fn one_crtc_per_primary<'a, P, C>(
+    mode_config: &kms::ModeConfig<'a, P::Driver>,
+    first: kms::PrimaryPlane<'a, P>,
+    second: kms::PrimaryPlane<'a, P>,
+    data: impl PinInit<C, Error> + Clone,
+) -> Result
+where
+    P: kms::DriverPlane,
+    C: kms::DriverCrtc<Driver = P::Driver>,
+{
+    kms::Crtc::new(mode_config, first, data.clone())?;
+    kms::Crtc::new(mode_config, second, data)?;
+    Ok(())
+}
+
+#[allow(dead_code)]
+fn check_changes_its_state<P: kms::DriverPlane>(
+    new: &mut kms::PlaneState<P>,
+    commit: &kms::AtomicCommit<'_, P::Driver>,
+) -> Result {
+    new.check_plane_state(
+        commit,
+        &kms::PlaneLimits {
+            min_scale: kms::NO_SCALING,
+            max_scale: kms::NO_SCALING,
+            can_position: false,
+            can_update_disabled: true,
+        },
+    )?;
+    *new.data_mut() = Default::default();
+    Ok(())
+}

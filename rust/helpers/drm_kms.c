@@ -47,6 +47,13 @@ rust_helper_drm_atomic_get_new_plane_state(const struct drm_atomic_commit *state
 }
 
 __rust_helper struct drm_crtc_state *
+rust_helper_drm_atomic_get_old_crtc_state(const struct drm_atomic_commit *state,
+					  struct drm_crtc *crtc)
+{
+	return drm_atomic_get_old_crtc_state(state, crtc);
+}
+
+__rust_helper struct drm_crtc_state *
 rust_helper_drm_atomic_get_new_crtc_state(const struct drm_atomic_commit *state,
 					  struct drm_crtc *crtc)
 {

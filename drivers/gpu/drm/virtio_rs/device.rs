@@ -116,15 +116,12 @@ impl Queues {
         )
     }
 
-    /// Sends `cmd`, a cursor command, on the cursor queue, without waiting.
+    /// Submits `request`, a cursor command, on the cursor queue, without waiting.
     ///
     /// The cursor queue is separate so that cursor moves do not wait behind display updates.
-    pub(crate) fn send_cursor(&self, cmd: KVec<u8>) -> Result {
-        // The device answers cursor commands without writing anything.
-        self.submit_to(
-            CURSOR_QUEUE,
-            &virtio::Request::new(cmd, commands::NODATA_SIZE)?,
-        )
+    /// The device answers cursor commands without writing anything.
+    pub(crate) fn submit_cursor(&self, request: &Arc<virtio::Request>) -> Result {
+        self.submit_to(CURSOR_QUEUE, request)
     }
 
     /// Sends `cmd`, which the device answers without data, and waits for the answer.

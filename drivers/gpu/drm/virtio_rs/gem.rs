@@ -133,19 +133,6 @@ impl Object {
         self.width
     }
 
-    /// The host resource that shows the object as DRM format `fourcc`, if it exists.
-    pub(crate) fn resource_for(&self, fourcc: u32) -> Option<u32> {
-        let format = host_format(fourcc)?;
-        if format == self.format {
-            return Some(self.resource_id());
-        }
-        self.views
-            .lock()
-            .iter()
-            .find(|v| v.format == format)
-            .map(|v| v.resource_id.get())
-    }
-
     /// Makes sure a host resource shows the object as DRM format `fourcc`, creating a view if
     /// needed, and returns it.
     pub(crate) fn prepare_resource_for(&self, gpu: &Gpu, fourcc: u32) -> Result<u32> {

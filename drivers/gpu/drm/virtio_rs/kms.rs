@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The display pipeline: one output per scanout, each a primary plane, a CRTC, a virtual
-//! encoder and a virtual connector.
+//! The display pipeline: one output per scanout, each a primary plane, a cursor plane, a CRTC,
+//! a virtual encoder and a virtual connector.
 //!
 //! The device has no notion of a mode separate from the image it shows: a scanout shows a
 //! rectangle of a resource (SET_SCANOUT), and shows new contents when told which part changed
 //! (TRANSFER_TO_HOST_2D from the guest pages, then RESOURCE_FLUSH). So a mode change only
 //! blanks the scanout, and the primary plane's update points the scanout at the framebuffer's
 //! resource whenever the framebuffer, its source rectangle or the mode changed.
+//!
+//! A commit's commands are made before it is applied, where failing fails the commit: the
+//! checks decide what the commit does, `prepare_fb` makes the planes' commands once the
+//! framebuffer's resource exists, the CRTC's check makes the CRTC's, and each state keeps its
+//! commands. Applying the commit only submits them, so it never misses an update for lack of
+//! memory.
 //!
 //! Updates are not waited for: the device executes the control queue in order, and flips
 //! complete on the vblank timer.
@@ -36,19 +42,23 @@ use kernel::{
             ConnectorStatus,
             ConnectorType,
             Crtc,
+            CrtcState,
             DriverConnector,
             DriverCrtc,
             DriverPlane,
+            DriverState,
             Encoder,
             EncoderType,
             ModeList,
             Plane,
             PlaneConfig,
-            PlaneState,
-            PlaneType, //
+            PlaneLimits,
+            PlaneState, //
         },
     },
     prelude::*,
+    sync::Arc,
+    virtio::Request,
 };
 
 /// The largest framebuffer and mode, as the C driver (`XRES_MAX`, `YRES_MAX`).
@@ -84,43 +94,49 @@ const MODE_CONFIG: kms::ModeConfigInfo = kms::ModeConfigInfo {
     prefer_host_byte_order: true,
 };
 
+/// The primary plane covers its CRTC, unscaled; the scanout shows the framebuffer as it is.
+const PRIMARY_LIMITS: PlaneLimits = PlaneLimits {
+    min_scale: kms::NO_SCALING,
+    max_scale: kms::NO_SCALING,
+    can_position: false,
+    can_update_disabled: true,
+};
+
+/// The cursor is unscaled, anywhere on the CRTC, partly outside it too.
+const CURSOR_LIMITS: PlaneLimits = PlaneLimits {
+    can_position: true,
+    ..PRIMARY_LIMITS
+};
+
 /// Creates the mode configuration, and one output per scanout of `drm`'s device.
 pub(crate) fn create_outputs(drm: &drm::UnregisteredDevice<VirtioGpuDriver>) -> Result {
     let mode_config = kms::ModeConfig::init(drm, &MODE_CONFIG)?;
     let gpu: &Gpu = drm;
     for scanout in 0..gpu.scanouts.len() as u32 {
-        let primary = Plane::new(
+        let primary = Plane::new_primary(
             &mode_config,
             &PlaneConfig {
-                kind: PlaneType::Primary,
                 formats: PRIMARY_FORMATS,
                 possible_crtcs: 1 << scanout,
                 damage_clips: true,
                 premultiplied_alpha: true,
             },
-            Ok::<_, Error>(ScanoutPlane {
-                scanout,
-                cursor: false,
-            }),
+            Ok::<_, Error>(PrimaryPlane { scanout }),
         )?;
-        let cursor = Plane::new(
+        let cursor = Plane::new_cursor(
             &mode_config,
             &PlaneConfig {
-                kind: PlaneType::Cursor,
                 formats: &CURSOR_FORMATS,
                 possible_crtcs: 1 << scanout,
                 damage_clips: false,
                 premultiplied_alpha: true,
             },
-            Ok::<_, Error>(ScanoutPlane {
-                scanout,
-                cursor: true,
-            }),
+            Ok::<_, Error>(CursorPlane { scanout }),
         )?;
-        let crtc = Crtc::new(
+        let crtc = Crtc::new_with_cursor(
             &mode_config,
             primary,
-            Some(cursor),
+            cursor,
             Ok::<_, Error>(ScanoutCrtc { scanout }),
         )?;
         let encoder = Encoder::new(&mode_config, EncoderType::Virtual, crtc.mask())?;
@@ -135,11 +151,17 @@ pub(crate) fn create_outputs(drm: &drm::UnregisteredDevice<VirtioGpuDriver>) -> 
     Ok(())
 }
 
-/// Sends `cmd`, built by a [`commands`] encoder, from a commit: a commit cannot fail at this
-/// point, so a command that cannot be sent is logged, and the display misses an update.
-fn send(drm: &VirtioGpuDrm, cmd: Result<KVec<u8>>) {
+/// Makes the request of `cmd`, a command the device answers without data, for a commit to
+/// submit later.
+fn prepared(cmd: Result<KVec<u8>>) -> Result<Arc<Request>> {
+    Request::new(cmd?, commands::NODATA_SIZE)
+}
+
+/// Submits a command that a commit prepared, on the control queue: a commit cannot fail at
+/// this point, so a command the queue refuses is logged, and the display misses an update.
+fn submit(drm: &VirtioGpuDrm, request: &Arc<Request>) {
     let gpu: &Gpu = drm;
-    if let Err(e) = cmd.and_then(|cmd| gpu.queues.send(cmd)) {
+    if let Err(e) = gpu.queues.submit(request) {
         // ENODEV: the device is gone (unbind), and the displays with it.
         if e != ENODEV {
             dev_err!(drm.as_ref().as_ref(), "display update failed: {e:?}\n");
@@ -157,152 +179,235 @@ fn to_device_rect(r: &kms::Rect) -> Rect {
     }
 }
 
-/// A scanout's primary plane or cursor plane.
-pub(crate) struct ScanoutPlane {
+/// A scanout's primary plane.
+pub(crate) struct PrimaryPlane {
     scanout: u32,
-    cursor: bool,
 }
 
-impl DriverPlane for ScanoutPlane {
+/// What a commit does to a scanout's primary plane, as its check found.
+#[derive(Clone, Copy, Default)]
+enum PrimaryPlan {
+    /// Nothing changed on screen.
+    #[default]
+    Nothing,
+    /// The scanout shows nothing, at this size.
+    Off(Rect),
+    /// The framebuffer's `damage` is copied to its resource and flushed; with `set_scanout`,
+    /// the scanout is first pointed at the resource.
+    Show { damage: Rect, set_scanout: bool },
+}
+
+/// The driver's part of a primary plane's state.
+#[derive(Default)]
+pub(crate) struct PrimaryState {
+    plan: PrimaryPlan,
+    /// The commit's commands, in order: made by `prepare_fb`, submitted by `atomic_update`.
+    commands: KVec<Arc<Request>>,
+}
+
+impl DriverState for PrimaryState {}
+
+#[vtable]
+impl DriverPlane for PrimaryPlane {
     type Driver = VirtioGpuDriver;
+    type State = PrimaryState;
 
-    // A new framebuffer means a new resource on the scanout, which must be complete.
-    const FULL_UPDATE_ON_NEW_FB: bool = true;
-
-    fn prepare_fb(plane: &Plane<Self>, state: &PlaneState<VirtioGpuDriver>) -> Result {
-        // The cursor shows the object's own resource, as the C driver's.
-        let (false, Some(fb)) = (plane.data().cursor, state.fb()) else {
-            return Ok(());
+    fn atomic_check(
+        _plane: &Plane<Self>,
+        new: &mut PlaneState<Self>,
+        old: &PlaneState<Self>,
+        commit: &AtomicCommit<'_, VirtioGpuDriver>,
+    ) -> Result {
+        // A new framebuffer means a new resource on the scanout, which must be complete.
+        new.set_ignore_damage_clips(!old.same_fb(new));
+        new.check_plane_state(commit, &PRIMARY_LIMITS)?;
+        let crtc = commit.new_crtc_state_of(new);
+        let plan = match (new.fb(), crtc) {
+            (Some(_), Some(crtc)) if crtc.active() => match commit.damage_merged(old, new) {
+                Some(damage) => PrimaryPlan::Show {
+                    damage: to_device_rect(&damage),
+                    set_scanout: !old.same_fb(new)
+                        || old.src_fixed() != new.src_fixed()
+                        || crtc.needs_modeset(),
+                },
+                None => PrimaryPlan::Nothing,
+            },
+            _ => {
+                let (_, _, w, h) = new.src_fixed();
+                PrimaryPlan::Off(Rect {
+                    x: 0,
+                    y: 0,
+                    width: w >> 16,
+                    height: h >> 16,
+                })
+            }
         };
-        let bo = fb.object(0).ok_or(EINVAL)?;
-        bo.prepare_resource_for(plane.drm_device(), fb.format())?;
+        new.data_mut().plan = plan;
+        Ok(())
+    }
+
+    fn prepare_fb(plane: &Plane<Self>, state: &mut PlaneState<Self>) -> Result {
+        let gpu: &Gpu = plane.drm_device();
+        let scanout = plane.data().scanout;
+        let mut cmds = KVec::new();
+        match state.data().plan {
+            PrimaryPlan::Nothing => {}
+            PrimaryPlan::Off(rect) => {
+                cmds.push(
+                    prepared(commands::set_scanout(scanout, 0, rect))?,
+                    GFP_KERNEL,
+                )?;
+            }
+            PrimaryPlan::Show {
+                damage,
+                set_scanout,
+            } => {
+                let fb = state.fb().ok_or(EINVAL)?;
+                let bo = fb.object(0).ok_or(EINVAL)?;
+                let resource = bo.prepare_resource_for(gpu, fb.format())?;
+                // Copy the damaged rectangle from the pages into the resource; the pages hold
+                // the framebuffer at its pitch, the resource at the same pitch.
+                let offset = u64::from(fb.offset(0))
+                    + u64::from(damage.y) * u64::from(fb.pitch(0))
+                    + u64::from(damage.x) * u64::from(fb.cpp(0));
+                let transfer = commands::transfer_to_host_2d(resource, damage, offset, None);
+                cmds.push(prepared(transfer)?, GFP_KERNEL)?;
+                if set_scanout {
+                    let src = to_device_rect(&state.src());
+                    let cmd = commands::set_scanout(scanout, resource, src);
+                    cmds.push(prepared(cmd)?, GFP_KERNEL)?;
+                }
+                let flush = commands::resource_flush(resource, damage, None);
+                cmds.push(prepared(flush)?, GFP_KERNEL)?;
+            }
+        }
+        state.data_mut().commands = cmds;
         Ok(())
     }
 
     fn atomic_update(plane: &Plane<Self>, commit: &AtomicCommit<'_, VirtioGpuDriver>) {
-        let (Some(old), Some(new)) = (commit.old_plane_state(plane), commit.new_plane_state(plane))
-        else {
+        let Some(new) = commit.new_plane_state(plane) else {
             return;
         };
-        if plane.data().cursor {
-            Self::update_cursor(plane, old, new);
-        } else {
-            Self::update_primary(plane, commit, old, new);
+        let drm = plane.drm_device();
+        if let PrimaryPlan::Show { .. } = new.data().plan {
+            if let Some(bo) = new.fb().and_then(|fb| fb.object(0)) {
+                gem::sync_for_host(drm, bo);
+            }
+        }
+        for request in &new.data().commands {
+            submit(drm, request);
         }
     }
 }
 
-impl ScanoutPlane {
-    /// Shows the cursor plane's new state: a new image is copied to its resource, and waited
-    /// for, before the cursor queue shows it; otherwise the cursor only moves.
-    fn update_cursor(
-        plane: &Plane<Self>,
-        old: &PlaneState<VirtioGpuDriver>,
-        new: &PlaneState<VirtioGpuDriver>,
-    ) {
-        let drm = plane.drm_device();
-        let gpu: &Gpu = drm;
-        let (x, y, width, height) = new.crtc_rect();
+/// A scanout's cursor plane.
+pub(crate) struct CursorPlane {
+    scanout: u32,
+}
+
+/// The driver's part of a cursor plane's state.
+#[derive(Default)]
+pub(crate) struct CursorState {
+    /// The commit shows a new image (or none), not only a move.
+    new_image: bool,
+    /// The copy of the new image into the object's resource, waited for before `show`.
+    transfer: Option<Arc<Request>>,
+    /// The cursor queue's command: a move, a new image, or hiding the cursor.
+    show: Option<Arc<Request>>,
+}
+
+impl DriverState for CursorState {}
+
+#[vtable]
+impl DriverPlane for CursorPlane {
+    type Driver = VirtioGpuDriver;
+    type State = CursorState;
+
+    fn atomic_check(
+        _plane: &Plane<Self>,
+        new: &mut PlaneState<Self>,
+        old: &PlaneState<Self>,
+        commit: &AtomicCommit<'_, VirtioGpuDriver>,
+    ) -> Result {
+        new.check_plane_state(commit, &CURSOR_LIMITS)?;
+        new.data_mut().new_image = !old.same_fb(new);
+        Ok(())
+    }
+
+    fn prepare_fb(plane: &Plane<Self>, state: &mut PlaneState<Self>) -> Result {
+        let (x, y, width, height) = state.crtc_rect();
         let pos = CursorPos {
             scanout: plane.data().scanout,
             // The device takes the position as the two's complement of a negative one.
             x: x as u32,
             y: y as u32,
         };
-        let cmd = if old.same_fb(new) {
-            commands::move_cursor(pos)
+        let (transfer, show) = if !state.data().new_image {
+            (None, commands::move_cursor(pos))
         } else {
-            let bo = new.fb().and_then(|fb| fb.object(0));
-            let resource = bo.map(|bo| bo.resource_id());
-            if let (Some(bo), Some(resource)) = (bo, resource) {
-                gem::sync_for_host(gpu, bo);
-                let rect = Rect {
-                    x: 0,
-                    y: 0,
-                    width,
-                    height,
-                };
-                let copied = commands::transfer_to_host_2d(resource, rect, 0, None)
-                    .and_then(|cmd| gpu.queues.call_nodata(cmd));
-                if let Err(e) = copied {
-                    if e != ENODEV {
-                        dev_err!(drm.as_ref().as_ref(), "cursor image update failed: {e:?}\n");
-                    }
-                    return;
-                }
-            }
-            let (hot_x, hot_y) = new.hotspot();
-            match resource {
+            // The cursor shows the object's own resource, as the C driver's.
+            match state
+                .fb()
+                .and_then(|fb| fb.object(0))
+                .map(|bo| bo.resource_id())
+            {
                 Some(resource) => {
-                    commands::update_cursor(pos, resource, hot_x as u32, hot_y as u32)
+                    let rect = Rect {
+                        x: 0,
+                        y: 0,
+                        width,
+                        height,
+                    };
+                    let transfer = commands::transfer_to_host_2d(resource, rect, 0, None);
+                    let (hot_x, hot_y) = state.hotspot();
+                    (
+                        Some(prepared(transfer)?),
+                        commands::update_cursor(pos, resource, hot_x as u32, hot_y as u32),
+                    )
                 }
                 // No framebuffer: hide the cursor.
-                None => commands::update_cursor(pos, 0, 0, 0),
+                None => (None, commands::update_cursor(pos, 0, 0, 0)),
             }
         };
-        if let Err(e) = cmd.and_then(|cmd| gpu.queues.send_cursor(cmd)) {
-            if e != ENODEV {
-                dev_err!(drm.as_ref().as_ref(), "cursor update failed: {e:?}\n");
-            }
-        }
+        let show = prepared(show)?;
+        let data = state.data_mut();
+        data.transfer = transfer;
+        data.show = Some(show);
+        Ok(())
     }
 
-    /// Shows the primary plane's new state.
-    fn update_primary(
-        plane: &Plane<Self>,
-        commit: &AtomicCommit<'_, VirtioGpuDriver>,
-        old: &PlaneState<VirtioGpuDriver>,
-        new: &PlaneState<VirtioGpuDriver>,
-    ) {
+    /// Shows the cursor plane's new state: a new image is copied to its resource, and waited
+    /// for, before the cursor queue shows it; otherwise the cursor only moves.
+    fn atomic_update(plane: &Plane<Self>, commit: &AtomicCommit<'_, VirtioGpuDriver>) {
+        let Some(new) = commit.new_plane_state(plane) else {
+            return;
+        };
         let drm = plane.drm_device();
-        let scanout = plane.data().scanout;
-        let crtc = commit.new_crtc_state_of(new);
-
-        let fb = match (new.fb(), crtc) {
-            (Some(fb), Some(crtc)) if crtc.active() => fb,
-            _ => {
-                // Off: show nothing.
-                let (_, _, w, h) = new.src_fixed();
-                let rect = Rect {
-                    x: 0,
-                    y: 0,
-                    width: w >> 16,
-                    height: h >> 16,
-                };
-                send(drm, commands::set_scanout(scanout, 0, rect));
+        let gpu: &Gpu = drm;
+        let data = new.data();
+        if let Some(transfer) = &data.transfer {
+            if let Some(bo) = new.fb().and_then(|fb| fb.object(0)) {
+                gem::sync_for_host(gpu, bo);
+            }
+            let copied = gpu
+                .queues
+                .call(transfer)
+                .and_then(|answer| commands::check_nodata(answer, None));
+            if let Err(e) = copied {
+                if e != ENODEV {
+                    dev_err!(drm.as_ref().as_ref(), "cursor image update failed: {e:?}\n");
+                }
                 return;
             }
-        };
-        let Some(damage) = commit.damage_merged(old, new) else {
-            return;
-        };
-        // `prepare_fb` made the resource.
-        let Some(bo) = fb.object(0) else {
-            return;
-        };
-        let Some(resource) = bo.resource_for(fb.format()) else {
-            return;
-        };
-        let damage = to_device_rect(&damage);
-
-        // Copy the damaged rectangle from the pages into the resource; the pages hold the
-        // framebuffer at its pitch, the resource at the same pitch.
-        let offset = u64::from(fb.offset(0))
-            + u64::from(damage.y) * u64::from(fb.pitch(0))
-            + u64::from(damage.x) * u64::from(fb.cpp(0));
-        let gpu: &Gpu = drm;
-        gem::sync_for_host(gpu, bo);
-        send(
-            drm,
-            commands::transfer_to_host_2d(resource, damage, offset, None),
-        );
-
-        let modeset = crtc.is_some_and(|c| c.needs_modeset());
-        if !old.same_fb(new) || old.src_fixed() != new.src_fixed() || modeset {
-            let src = to_device_rect(&new.src());
-            send(drm, commands::set_scanout(scanout, resource, src));
         }
-        send(drm, commands::resource_flush(resource, damage, None));
+        if let Some(show) = &data.show {
+            if let Err(e) = gpu.queues.submit_cursor(show) {
+                if e != ENODEV {
+                    dev_err!(drm.as_ref().as_ref(), "cursor update failed: {e:?}\n");
+                }
+            }
+        }
     }
 }
 
@@ -311,29 +416,76 @@ pub(crate) struct ScanoutCrtc {
     scanout: u32,
 }
 
+/// The driver's part of a CRTC's state: the commands of a modeset.
+#[derive(Default)]
+pub(crate) struct CrtcCommands {
+    /// Blanks the scanout at the new mode's size, for `mode_set_nofb`.
+    blank: Option<Arc<Request>>,
+    /// Turns the scanout off, for `atomic_disable`.
+    off: Option<Arc<Request>>,
+}
+
+impl DriverState for CrtcCommands {}
+
+impl ScanoutCrtc {
+    /// Submits a command of the CRTC's new state, which its check made for every modeset.
+    fn submit(crtc: &Crtc<Self>, request: Option<&Arc<Request>>, what: &str) {
+        match request {
+            Some(request) => submit(crtc.drm_device(), request),
+            None => dev_err!(
+                crtc.drm_device().as_ref().as_ref(),
+                "scanout {}: no {what} command for this commit\n",
+                crtc.data().scanout
+            ),
+        }
+    }
+}
+
+#[vtable]
 impl DriverCrtc for ScanoutCrtc {
     type Driver = VirtioGpuDriver;
+    type State = CrtcCommands;
 
-    fn mode_set_nofb(crtc: &Crtc<Self>, width: u32, height: u32) {
-        // Blank the scanout at the new size; the primary plane's update shows the framebuffer.
-        let rect = Rect {
-            x: 0,
-            y: 0,
-            width,
-            height,
+    fn atomic_check(
+        crtc: &Crtc<Self>,
+        new: &mut CrtcState<Self>,
+        _old: &CrtcState<Self>,
+        _commit: &AtomicCommit<'_, VirtioGpuDriver>,
+    ) -> Result {
+        // The helpers turn the CRTC off and set its mode only in a modeset.
+        if !new.needs_modeset() {
+            return Ok(());
+        }
+        let scanout = crtc.data().scanout;
+        let blank = if new.enable() {
+            let mode = new.mode();
+            let rect = Rect {
+                x: 0,
+                y: 0,
+                width: mode.hdisplay(),
+                height: mode.vdisplay(),
+            };
+            Some(prepared(commands::set_scanout(scanout, 0, rect))?)
+        } else {
+            None
         };
-        send(
-            crtc.drm_device(),
-            commands::set_scanout(crtc.data().scanout, 0, rect),
-        );
+        let off = prepared(commands::set_scanout(scanout, 0, Rect::default()))?;
+        let data = new.data_mut();
+        data.blank = blank;
+        data.off = Some(off);
+        Ok(())
     }
 
-    fn atomic_disable(crtc: &Crtc<Self>, _commit: &AtomicCommit<'_, VirtioGpuDriver>) {
-        let scanout = crtc.data().scanout;
-        send(
-            crtc.drm_device(),
-            commands::set_scanout(scanout, 0, Rect::default()),
-        );
+    fn mode_set_nofb(crtc: &Crtc<Self>, state: &CrtcState<Self>) {
+        // Blank the scanout at the new size; the primary plane's update shows the framebuffer.
+        Self::submit(crtc, state.data().blank.as_ref(), "blank");
+    }
+
+    fn atomic_disable(crtc: &Crtc<Self>, commit: &AtomicCommit<'_, VirtioGpuDriver>) {
+        let off = commit
+            .new_crtc_state(crtc)
+            .and_then(|s| s.data().off.as_ref());
+        Self::submit(crtc, off, "off");
     }
 }
 
@@ -360,6 +512,7 @@ impl ScanoutConnector {
     }
 }
 
+#[vtable]
 impl DriverConnector for ScanoutConnector {
     type Driver = VirtioGpuDriver;
 

@@ -11,7 +11,10 @@ use crate::{
         self,
         kms::ModeConfig, //
     },
-    error::to_result,
+    error::{
+        to_result,
+        VTABLE_DEFAULT_ERROR, //
+    },
     prelude::*,
     types::{
         NotThreadSafe,
@@ -41,12 +44,19 @@ pub enum ConnectorStatus {
 }
 
 /// The driver's part of a connector: its data, and how it finds its display's modes.
+///
+/// Without [`DriverConnector::detect`], a display is always connected, as for a C connector
+/// without `detect`.
+#[vtable]
 pub trait DriverConnector: Send + Sync + Sized + 'static {
     /// The driver of the connector's device.
     type Driver: drm::Driver;
 
-    /// Tells whether a display is connected. `force` is set when userspace asked explicitly.
-    fn detect(connector: &Connector<Self>, force: bool) -> ConnectorStatus;
+    /// Tells whether a display is connected (`detect`). `force` is set when userspace asked
+    /// explicitly.
+    fn detect(_connector: &Connector<Self>, _force: bool) -> ConnectorStatus {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 
     /// Adds the display's modes to `modes`, and returns how many it added.
     fn get_modes(connector: &Connector<Self>, modes: &mut ModeList<'_>) -> u32;
@@ -75,7 +85,11 @@ unsafe impl<T: DriverConnector> Sync for Connector<T> {}
 
 impl<T: DriverConnector> Connector<T> {
     const FUNCS: bindings::drm_connector_funcs = bindings::drm_connector_funcs {
-        detect: Some(Self::detect_callback),
+        detect: if T::HAS_DETECT {
+            Some(Self::detect_callback)
+        } else {
+            None
+        },
         fill_modes: Some(bindings::drm_helper_probe_single_connector_modes),
         destroy: Some(Self::destroy_callback),
         reset: Some(bindings::drm_atomic_helper_connector_reset),

@@ -2,19 +2,26 @@
 
 //! CRTCs: the scanout engines that blend planes into a video mode.
 //!
-//! Every CRTC of this abstraction signals vblank from a timer at the mode's refresh rate
-//! (`DRM_CRTC_VBLANK_TIMER_FUNCS`), and the abstraction handles vblank around the driver's
-//! callbacks: it turns vblank on after [`DriverCrtc::atomic_enable`], off before
-//! [`DriverCrtc::atomic_disable`], and sends or arms the commit's event at the end of each
-//! commit. Page flips therefore complete at the next vblank of the timer.
+//! A CRTC's vblank comes from one of two sources ([`VblankSource`]): a timer at the mode's
+//! refresh rate (`DRM_CRTC_VBLANK_TIMER_FUNCS`), which suits virtual displays, or the
+//! driver, which signals it from its own interrupt with [`Crtc::handle_vblank`]. Either way
+//! the abstraction handles vblank around the driver's callbacks: it turns vblank on after
+//! [`DriverCrtc::atomic_enable`], off before [`DriverCrtc::atomic_disable`], and sends or
+//! arms the commit's event at the end of each commit. Page flips therefore complete at the
+//! next vblank.
 //!
 //! C header: [`include/drm/drm_crtc.h`](srctree/include/drm/drm_crtc.h)
 
 use super::{
     atomic::AtomicCommit,
     plane::{
+        CursorPlane,
         DriverPlane,
-        Plane, //
+        PrimaryPlane, //
+    },
+    state::{
+        DriverState,
+        Subclassed, //
     },
 };
 use crate::{
@@ -23,31 +30,209 @@ use crate::{
         self,
         kms::ModeConfig, //
     },
-    error::to_result,
+    error::{
+        to_result,
+        VTABLE_DEFAULT_ERROR, //
+    },
     prelude::*,
     types::Opaque,
 };
 use core::{
     marker::PhantomData,
+    ops::Deref,
     ptr, //
 };
 
-/// The driver's part of a CRTC: its data, and what it does in a commit.
+/// Where a CRTC's vblank comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VblankSource {
+    /// A timer at the mode's refresh rate, started and stopped with vblank. Modes the timer
+    /// cannot pace (faster than 1000 Hz, slower than 1 Hz) are rejected.
+    Timer,
+    /// The driver's interrupt: the driver turns it on and off
+    /// ([`DriverCrtc::enable_vblank`], [`DriverCrtc::disable_vblank`]) and calls
+    /// [`Crtc::handle_vblank`] at each vblank. Timestamps are taken when it does.
+    Driver,
+}
+
+/// Whether a mode can be used (`enum drm_mode_status`, the values drivers return).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeStatus {
+    /// The mode can be used.
+    Ok,
+    /// The pixel clock is too high.
+    ClockHigh,
+    /// The pixel clock is too low.
+    ClockLow,
+    /// The pixel clock is out of the range the CRTC supports.
+    ClockRange,
+    /// The mode cannot be used, for another reason.
+    Bad,
+}
+
+impl ModeStatus {
+    fn to_raw(self) -> bindings::drm_mode_status {
+        match self {
+            Self::Ok => bindings::drm_mode_status_MODE_OK,
+            Self::ClockHigh => bindings::drm_mode_status_MODE_CLOCK_HIGH,
+            Self::ClockLow => bindings::drm_mode_status_MODE_CLOCK_LOW,
+            Self::ClockRange => bindings::drm_mode_status_MODE_CLOCK_RANGE,
+            Self::Bad => bindings::drm_mode_status_MODE_BAD,
+        }
+    }
+}
+
+/// A display mode (`struct drm_display_mode`): the timings of a video signal, read-only.
+///
+/// Sizes are in pixels and lines, the clock in kHz.
+///
+/// # Invariants
+///
+/// `mode` is a valid mode that nobody changes while a `&DisplayMode` to it exists.
+#[repr(transparent)]
+pub struct DisplayMode {
+    mode: Opaque<bindings::drm_display_mode>,
+}
+
+impl DisplayMode {
+    /// # Safety
+    ///
+    /// `ptr` must be a valid mode that nobody changes for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::drm_display_mode) -> &'a Self {
+        // SAFETY: `Self` is a transparent wrapper of `drm_display_mode`.
+        unsafe { &*ptr.cast() }
+    }
+
+    fn raw(&self) -> &bindings::drm_display_mode {
+        // SAFETY: `mode` is valid and not changed meanwhile (type invariants).
+        unsafe { &*self.mode.get() }
+    }
+
+    /// Pixels shown per line (`hdisplay`).
+    pub fn hdisplay(&self) -> u32 {
+        self.raw().hdisplay.into()
+    }
+
+    /// Lines shown per frame (`vdisplay`).
+    pub fn vdisplay(&self) -> u32 {
+        self.raw().vdisplay.into()
+    }
+
+    /// Start of the horizontal sync pulse, in pixels from the start of the line.
+    pub fn hsync_start(&self) -> u32 {
+        self.raw().hsync_start.into()
+    }
+
+    /// End of the horizontal sync pulse.
+    pub fn hsync_end(&self) -> u32 {
+        self.raw().hsync_end.into()
+    }
+
+    /// Pixels per line, blanking included (`htotal`).
+    pub fn htotal(&self) -> u32 {
+        self.raw().htotal.into()
+    }
+
+    /// Start of the vertical sync pulse, in lines from the start of the frame.
+    pub fn vsync_start(&self) -> u32 {
+        self.raw().vsync_start.into()
+    }
+
+    /// End of the vertical sync pulse.
+    pub fn vsync_end(&self) -> u32 {
+        self.raw().vsync_end.into()
+    }
+
+    /// Lines per frame, blanking included (`vtotal`).
+    pub fn vtotal(&self) -> u32 {
+        self.raw().vtotal.into()
+    }
+
+    /// The pixel clock in kHz; 0 for a mode without one.
+    pub fn clock(&self) -> u32 {
+        self.raw().clock.try_into().unwrap_or(0)
+    }
+
+    /// The `DRM_MODE_FLAG_*` bits: sync polarities, interlace, double scan.
+    pub fn flags(&self) -> u32 {
+        self.raw().flags
+    }
+
+    /// The refresh rate in Hz, rounded (`drm_mode_vrefresh()`); 0 for a mode without timings.
+    pub fn vrefresh(&self) -> u32 {
+        // SAFETY: `mode` is valid (type invariants); the helper only reads it.
+        let hz = unsafe { bindings::drm_mode_vrefresh(self.mode.get()) };
+        hz.try_into().unwrap_or(0)
+    }
+}
+
+/// The driver's part of a CRTC: its data, its state's data, and what it does in a commit
+/// (`struct drm_crtc_helper_funcs`).
+///
+/// The optional callbacks that a driver does not implement are not called; the abstraction's
+/// vblank handling around `atomic_enable`, `atomic_disable` and `atomic_flush` is always
+/// there.
+#[vtable]
 pub trait DriverCrtc: Send + Sync + Sized + 'static {
     /// The driver of the CRTC's device.
     type Driver: drm::Driver;
 
-    /// Sets the CRTC's new mode, `width` x `height` pixels, before its planes are updated.
-    fn mode_set_nofb(_crtc: &Crtc<Self>, _width: u32, _height: u32) {}
+    /// The driver's data in each of the CRTC's states.
+    type State: DriverState;
+
+    /// Where the CRTC's vblank comes from.
+    const VBLANK: VblankSource = VblankSource::Timer;
+
+    /// Tells whether the CRTC can show `mode` (`mode_valid`). With
+    /// [`VblankSource::Timer`], modes the timer cannot pace are rejected before this is asked.
+    fn mode_valid(_crtc: &Crtc<Self>, _mode: &DisplayMode) -> ModeStatus {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Checks the CRTC's new state `new`, which replaces `old`, in `commit`, after its planes'
+    /// checks, and computes what the commit will need into its data (`atomic_check`).
+    ///
+    /// `commit` does not hand out `new` again while the driver holds it.
+    fn atomic_check(
+        _crtc: &Crtc<Self>,
+        _new: &mut CrtcState<Self>,
+        _old: &CrtcState<Self>,
+        _commit: &AtomicCommit<'_, Self::Driver>,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Sets the CRTC's new mode, `state.mode()`, before its planes are updated
+    /// (`mode_set_nofb`). `state` is the CRTC's new, current state.
+    fn mode_set_nofb(_crtc: &Crtc<Self>, _state: &CrtcState<Self>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 
     /// Turns the CRTC on, after its mode is set and before vblank starts.
-    fn atomic_enable(_crtc: &Crtc<Self>, _commit: &AtomicCommit<'_, Self::Driver>) {}
+    fn atomic_enable(_crtc: &Crtc<Self>, _commit: &AtomicCommit<'_, Self::Driver>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 
     /// Turns the CRTC off, after vblank stopped.
-    fn atomic_disable(_crtc: &Crtc<Self>, _commit: &AtomicCommit<'_, Self::Driver>) {}
+    fn atomic_disable(_crtc: &Crtc<Self>, _commit: &AtomicCommit<'_, Self::Driver>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 
     /// Completes a commit, after its planes were updated and before its event is armed.
-    fn atomic_flush(_crtc: &Crtc<Self>, _commit: &AtomicCommit<'_, Self::Driver>) {}
+    fn atomic_flush(_crtc: &Crtc<Self>, _commit: &AtomicCommit<'_, Self::Driver>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Turns the CRTC's vblank interrupt on, for [`VblankSource::Driver`] (`enable_vblank`).
+    fn enable_vblank(_crtc: &Crtc<Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Turns the CRTC's vblank interrupt off, for [`VblankSource::Driver`]
+    /// (`disable_vblank`).
+    fn disable_vblank(_crtc: &Crtc<Self>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A CRTC of a device of driver `T::Driver`, with the driver's data `T`.
@@ -72,45 +257,105 @@ unsafe impl<T: DriverCrtc> Send for Crtc<T> {}
 unsafe impl<T: DriverCrtc> Sync for Crtc<T> {}
 
 impl<T: DriverCrtc> Crtc<T> {
+    const TIMER: bool = matches!(T::VBLANK, VblankSource::Timer);
+
     const FUNCS: bindings::drm_crtc_funcs = bindings::drm_crtc_funcs {
-        reset: Some(bindings::drm_atomic_helper_crtc_reset),
+        reset: Some(Self::reset_callback),
         destroy: Some(Self::destroy_callback),
         set_config: Some(bindings::drm_atomic_helper_set_config),
         page_flip: Some(bindings::drm_atomic_helper_page_flip),
-        atomic_duplicate_state: Some(bindings::drm_atomic_helper_crtc_duplicate_state),
-        atomic_destroy_state: Some(bindings::drm_atomic_helper_crtc_destroy_state),
-        enable_vblank: Some(bindings::drm_crtc_vblank_helper_enable_vblank_timer),
-        disable_vblank: Some(bindings::drm_crtc_vblank_helper_disable_vblank_timer),
-        get_vblank_timestamp: Some(
-            bindings::drm_crtc_vblank_helper_get_vblank_timestamp_from_timer,
-        ),
+        atomic_duplicate_state: Some(Self::duplicate_state_callback),
+        atomic_destroy_state: Some(Self::destroy_state_callback),
+        enable_vblank: if Self::TIMER {
+            Some(bindings::drm_crtc_vblank_helper_enable_vblank_timer)
+        } else if T::HAS_ENABLE_VBLANK {
+            Some(Self::enable_vblank_callback)
+        } else {
+            None
+        },
+        disable_vblank: if Self::TIMER {
+            Some(bindings::drm_crtc_vblank_helper_disable_vblank_timer)
+        } else if T::HAS_DISABLE_VBLANK {
+            Some(Self::disable_vblank_callback)
+        } else {
+            None
+        },
+        get_vblank_timestamp: if Self::TIMER {
+            Some(bindings::drm_crtc_vblank_helper_get_vblank_timestamp_from_timer)
+        } else {
+            None
+        },
         ..pin_init::zeroed()
     };
 
     const HELPER_FUNCS: bindings::drm_crtc_helper_funcs = bindings::drm_crtc_helper_funcs {
-        mode_valid: Some(Self::mode_valid_callback),
-        mode_set_nofb: Some(Self::mode_set_nofb_callback),
+        mode_valid: if Self::TIMER || T::HAS_MODE_VALID {
+            Some(Self::mode_valid_callback)
+        } else {
+            None
+        },
+        mode_set_nofb: if T::HAS_MODE_SET_NOFB {
+            Some(Self::mode_set_nofb_callback)
+        } else {
+            None
+        },
+        atomic_check: if T::HAS_ATOMIC_CHECK {
+            Some(Self::atomic_check_callback)
+        } else {
+            None
+        },
         atomic_flush: Some(Self::atomic_flush_callback),
         atomic_enable: Some(Self::atomic_enable_callback),
         atomic_disable: Some(Self::atomic_disable_callback),
         ..pin_init::zeroed()
     };
 
-    /// Creates a CRTC on `mode_config` with `data`, that shows `primary` and, if given,
-    /// `cursor`.
+    /// Creates a CRTC on `mode_config` with `data`, that shows `primary`.
+    ///
+    /// The plane must be one of the same device: [`EINVAL`] otherwise. The CRTC lives until
+    /// the device is released.
+    pub fn new<'a, P: DriverPlane<Driver = T::Driver>>(
+        mode_config: &ModeConfig<'a, T::Driver>,
+        primary: PrimaryPlane<'a, P>,
+        data: impl PinInit<T, Error>,
+    ) -> Result<&'a Self> {
+        Self::init(mode_config, primary.plane().as_raw(), ptr::null_mut(), data)
+    }
+
+    /// Creates a CRTC on `mode_config` with `data`, that shows `primary` and `cursor`.
     ///
     /// The planes must be planes of the same device: [`EINVAL`] otherwise. The CRTC lives
     /// until the device is released.
-    pub fn new<'a, P: DriverPlane<Driver = T::Driver>>(
+    pub fn new_with_cursor<'a, P, C>(
         mode_config: &ModeConfig<'a, T::Driver>,
-        primary: &'a Plane<P>,
-        cursor: Option<&'a Plane<P>>,
+        primary: PrimaryPlane<'a, P>,
+        cursor: CursorPlane<'a, C>,
+        data: impl PinInit<T, Error>,
+    ) -> Result<&'a Self>
+    where
+        P: DriverPlane<Driver = T::Driver>,
+        C: DriverPlane<Driver = T::Driver>,
+    {
+        let cursor = cursor.plane();
+        if cursor.device_raw() != mode_config.as_raw() {
+            return Err(EINVAL);
+        }
+        Self::init(mode_config, primary.plane().as_raw(), cursor.as_raw(), data)
+    }
+
+    /// Creates the CRTC; `primary` (and `cursor`, if not null) are planes of the same driver.
+    fn init<'a>(
+        mode_config: &ModeConfig<'a, T::Driver>,
+        primary: *mut bindings::drm_plane,
+        cursor: *mut bindings::drm_plane,
         data: impl PinInit<T, Error>,
     ) -> Result<&'a Self> {
         // Two devices of the same driver have planes of the same type; the core would link
         // the CRTC into one device's lists and the planes into the other's.
         let dev = mode_config.as_raw();
-        if primary.device_raw() != dev || cursor.is_some_and(|c| c.device_raw() != dev) {
+        // SAFETY: `primary` is an initialized plane (from a `PrimaryPlane`), whose device is set
+        // once.
+        if unsafe { (*primary).dev } != dev {
             return Err(EINVAL);
         }
         let new = KBox::pin_init(
@@ -127,14 +372,15 @@ impl<T: DriverCrtc> Crtc<T> {
 
         // SAFETY: `dev` is a valid device that is not registered yet and only this thread uses,
         // with an initialized mode configuration (type invariant of `ModeConfig`). `raw` is
-        // zeroed and fixed in memory until `destroy_callback` frees it. The planes are planes of
-        // `dev` (checked above). A null name makes the core name the CRTC.
+        // zeroed and fixed in memory until `destroy_callback` frees it. The planes are a primary
+        // plane and a cursor plane (or null) of `dev`, which no other CRTC took (`PrimaryPlane`
+        // and `CursorPlane` are moved in). A null name makes the core name the CRTC.
         let ret = unsafe {
             bindings::drm_crtc_init_with_planes(
                 dev,
                 raw,
-                primary.as_raw(),
-                cursor.map_or(ptr::null_mut(), |c| c.as_raw()),
+                primary,
+                cursor,
                 &Self::FUNCS,
                 ptr::null(),
             )
@@ -155,6 +401,13 @@ impl<T: DriverCrtc> Crtc<T> {
 
     pub(crate) fn as_raw(&self) -> *mut bindings::drm_crtc {
         self.crtc.get()
+    }
+
+    /// The raw DRM device the CRTC belongs to.
+    pub(crate) fn device_raw(&self) -> *mut bindings::drm_device {
+        // SAFETY: `crtc` is initialized (type invariants), and its `dev` is set once, by
+        // `drm_crtc_init_with_planes()`.
+        unsafe { (*self.as_raw()).dev }
     }
 
     /// # Safety
@@ -188,6 +441,28 @@ impl<T: DriverCrtc> Crtc<T> {
         unsafe { drm::Device::from_raw((*self.as_raw()).dev) }
     }
 
+    /// Signals a vblank of the CRTC, from the driver's interrupt (`drm_crtc_handle_vblank()`):
+    /// completes the events armed for it. Returns `false` if vblank is not set up, or the
+    /// CRTC's vblank comes from the timer.
+    ///
+    /// Any context may call it, hard interrupts included.
+    pub fn handle_vblank(&self) -> bool {
+        if Self::TIMER {
+            return false;
+        }
+        // SAFETY: The device outlives its CRTCs; `num_crtcs` is written once, by
+        // `drm_vblank_init()` at registration, before userspace or an interrupt can enable
+        // vblank.
+        let num_crtcs = unsafe { ptr::read_volatile(&raw const (*self.device_raw()).num_crtcs) };
+        if num_crtcs == 0 {
+            // Before registration: the core would warn.
+            return false;
+        }
+        // SAFETY: `crtc` is an initialized CRTC of a device whose vblank is initialized; the
+        // helper takes the locks it needs, from any context.
+        unsafe { bindings::drm_crtc_handle_vblank(self.as_raw()) }
+    }
+
     /// # Safety
     ///
     /// `crtc` must be a CRTC of `Self` that the DRM core releases: it is not used again, and its
@@ -205,28 +480,118 @@ impl<T: DriverCrtc> Crtc<T> {
 
     /// # Safety
     ///
-    /// `mode` must be a valid mode that nothing changes during the call.
-    unsafe extern "C" fn mode_valid_callback(
-        _crtc: *mut bindings::drm_crtc,
-        mode: *const bindings::drm_display_mode,
-    ) -> bindings::drm_mode_status {
-        // SAFETY: The helpers call this with a valid mode, which nobody changes meanwhile.
-        let mode = unsafe { &*mode };
-        if timer_can_emulate(mode.clock, mode.htotal, mode.vtotal) {
-            bindings::drm_mode_status_MODE_OK
-        } else {
-            bindings::drm_mode_status_MODE_CLOCK_RANGE
+    /// `crtc` must be a valid CRTC of `Self`, whose state nothing else uses during the call.
+    unsafe extern "C" fn reset_callback(crtc: *mut bindings::drm_crtc) {
+        // SAFETY: The core resets the CRTC's state with the mode configuration locked, or before
+        // the device is registered: nothing else uses it.
+        let old = unsafe { (*crtc).state };
+        if !old.is_null() {
+            // SAFETY: Every state of a CRTC of `Self` is a `CrtcState<T>`; the CRTC lets go of it
+            // here.
+            unsafe { Self::destroy_state_callback(crtc, old) };
+        }
+        let new = Subclassed::<_, T::State>::alloc(T::State::default());
+        // SAFETY: `crtc` is valid; `new` is a zeroed state that becomes the CRTC's, or null,
+        // which leaves the CRTC without a state, as the C helper does when it cannot allocate.
+        unsafe { bindings::__drm_atomic_helper_crtc_reset(crtc, new) };
+    }
+
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`, locked by the caller.
+    unsafe extern "C" fn duplicate_state_callback(
+        crtc: *mut bindings::drm_crtc,
+    ) -> *mut bindings::drm_crtc_state {
+        // SAFETY: `crtc` is valid and locked; its current state, a `CrtcState<T>` or null, is
+        // only read meanwhile, by this and by the commit that made it current. The helper copies
+        // it into the new, zeroed state and takes references for the copy.
+        unsafe {
+            Subclassed::<_, T::State>::duplicate((*crtc).state, |new| {
+                bindings::__drm_atomic_helper_crtc_duplicate_state(crtc, new)
+            })
         }
     }
 
     /// # Safety
     ///
-    /// `crtc` must be a valid CRTC of `Self`, whose mode nothing changes during the call.
+    /// `state` must be a state of a CRTC of `Self` that nothing uses any more.
+    unsafe extern "C" fn destroy_state_callback(
+        _crtc: *mut bindings::drm_crtc,
+        state: *mut bindings::drm_crtc_state,
+    ) {
+        // SAFETY: Every state of a CRTC of `Self` is a `CrtcState<T>`; this one is no longer
+        // used, and the helper drops the references of its C part.
+        unsafe {
+            Subclassed::<_, T::State>::free(state, |state| {
+                bindings::__drm_atomic_helper_crtc_destroy_state(state)
+            })
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`, and `mode` a valid mode that nothing changes
+    /// during the call.
+    unsafe extern "C" fn mode_valid_callback(
+        crtc: *mut bindings::drm_crtc,
+        mode: *const bindings::drm_display_mode,
+    ) -> bindings::drm_mode_status {
+        // SAFETY: The helpers call this with a CRTC of `Self` and a valid mode, which nobody
+        // changes meanwhile.
+        let (this, mode) = unsafe { (Self::from_raw(crtc), DisplayMode::from_raw(mode)) };
+        if Self::TIMER && !timer_can_emulate(mode) {
+            return ModeStatus::ClockRange.to_raw();
+        }
+        if T::HAS_MODE_VALID {
+            return T::mode_valid(this, mode).to_raw();
+        }
+        ModeStatus::Ok.to_raw()
+    }
+
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`, and `commit` a commit of its device whose states
+    /// only this check uses during the call.
+    unsafe extern "C" fn atomic_check_callback(
+        crtc: *mut bindings::drm_crtc,
+        commit: *mut bindings::drm_atomic_commit,
+    ) -> c_int {
+        // SAFETY: The helpers call this with a CRTC of `Self` and a commit of its device that
+        // includes the CRTC.
+        let new = unsafe { bindings::drm_atomic_get_new_crtc_state(commit, crtc) };
+        if new.is_null() {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: As above; the old state is in the commit too.
+        let old = unsafe { bindings::drm_atomic_get_old_crtc_state(commit, crtc) };
+        if old.is_null() {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: As above. The commit view does not hand out the CRTC's new state, so the
+        // driver's is the only reference to it during the call; nobody changes the old one.
+        let (this, new, old, commit) = unsafe {
+            (
+                Self::from_raw(crtc),
+                CrtcState::from_raw_mut(new),
+                CrtcState::from_raw(old),
+                AtomicCommit::from_raw_checking(commit, crtc.cast()),
+            )
+        };
+        match T::atomic_check(this, new, old, &commit) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`, during the commit that set its mode.
     unsafe extern "C" fn mode_set_nofb_callback(crtc: *mut bindings::drm_crtc) {
-        // SAFETY: The helpers call this with a CRTC of `Self`, during the commit that set its
-        // mode, which nothing else changes meanwhile.
-        let (this, mode) = unsafe { (Self::from_raw(crtc), &(*crtc).mode) };
-        T::mode_set_nofb(this, mode.hdisplay.into(), mode.vdisplay.into());
+        // SAFETY: The helpers call this with a CRTC of `Self` while the commit that made its
+        // state current is applied: nothing changes the state meanwhile, and no later commit
+        // replaces it before this one is done.
+        let (this, state) = unsafe { (Self::from_raw(crtc), CrtcState::from_raw((*crtc).state)) };
+        T::mode_set_nofb(this, state);
     }
 
     /// # Safety
@@ -236,10 +601,12 @@ impl<T: DriverCrtc> Crtc<T> {
         crtc: *mut bindings::drm_crtc,
         commit: *mut bindings::drm_atomic_commit,
     ) {
-        // SAFETY: The helpers call this with a CRTC of `Self` and the commit being applied.
-        let (this, c) = unsafe { (Self::from_raw(crtc), AtomicCommit::from_raw(commit)) };
-        T::atomic_enable(this, &c);
-        // SAFETY: As above; the CRTC has a mode, so the timer has a period.
+        if T::HAS_ATOMIC_ENABLE {
+            // SAFETY: The helpers call this with a CRTC of `Self` and the commit being applied.
+            let (this, c) = unsafe { (Self::from_raw(crtc), AtomicCommit::from_raw(commit)) };
+            T::atomic_enable(this, &c);
+        }
+        // SAFETY: As above; the CRTC has a mode, so a timer has a period.
         unsafe { bindings::drm_crtc_vblank_atomic_enable(crtc, commit) };
     }
 
@@ -253,9 +620,11 @@ impl<T: DriverCrtc> Crtc<T> {
         // SAFETY: As for `atomic_enable_callback`. Turning vblank off sends any event still
         // pending.
         unsafe { bindings::drm_crtc_vblank_atomic_disable(crtc, commit) };
-        // SAFETY: As above.
-        let (this, c) = unsafe { (Self::from_raw(crtc), AtomicCommit::from_raw(commit)) };
-        T::atomic_disable(this, &c);
+        if T::HAS_ATOMIC_DISABLE {
+            // SAFETY: As above.
+            let (this, c) = unsafe { (Self::from_raw(crtc), AtomicCommit::from_raw(commit)) };
+            T::atomic_disable(this, &c);
+        }
     }
 
     /// # Safety
@@ -265,12 +634,33 @@ impl<T: DriverCrtc> Crtc<T> {
         crtc: *mut bindings::drm_crtc,
         commit: *mut bindings::drm_atomic_commit,
     ) {
-        // SAFETY: As for `atomic_enable_callback`.
-        let (this, c) = unsafe { (Self::from_raw(crtc), AtomicCommit::from_raw(commit)) };
-        T::atomic_flush(this, &c);
+        if T::HAS_ATOMIC_FLUSH {
+            // SAFETY: As for `atomic_enable_callback`.
+            let (this, c) = unsafe { (Self::from_raw(crtc), AtomicCommit::from_raw(commit)) };
+            T::atomic_flush(this, &c);
+        }
         // SAFETY: As above. The helper takes the commit's event under the event lock, and
         // arms it for the next vblank, or sends it now if vblank is off.
         unsafe { bindings::drm_crtc_vblank_atomic_flush(crtc, commit) };
+    }
+
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`.
+    unsafe extern "C" fn enable_vblank_callback(crtc: *mut bindings::drm_crtc) -> c_int {
+        // SAFETY: The vblank core calls this with a CRTC of `Self`.
+        match T::enable_vblank(unsafe { Self::from_raw(crtc) }) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`.
+    unsafe extern "C" fn disable_vblank_callback(crtc: *mut bindings::drm_crtc) {
+        // SAFETY: The vblank core calls this with a CRTC of `Self`.
+        T::disable_vblank(unsafe { Self::from_raw(crtc) });
     }
 }
 
@@ -286,7 +676,14 @@ const MAX_FRAME_NS: i64 = 1_000_000_000;
 /// it and the clock: a mode whose frame does not fit, or whose frames would come faster than
 /// 1000 Hz or slower than 1 Hz, is one the timer cannot pace, and vblank waits on it would
 /// time out.
-fn timer_can_emulate(clock: c_int, htotal: u16, vtotal: u16) -> bool {
+fn timer_can_emulate(mode: &DisplayMode) -> bool {
+    let mode = mode.raw();
+    timer_can_pace(mode.clock, mode.htotal, mode.vtotal)
+}
+
+/// Whether the vblank timer can pace `clock` (kHz) at `htotal` x `vtotal`: see
+/// [`timer_can_emulate`].
+fn timer_can_pace(clock: c_int, htotal: u16, vtotal: u16) -> bool {
     let frame = i64::from(htotal) * i64::from(vtotal);
     if clock <= 0 || frame == 0 || frame > i64::from(c_int::MAX) {
         return false;
@@ -295,19 +692,20 @@ fn timer_can_emulate(clock: c_int, htotal: u16, vtotal: u16) -> bool {
     (MIN_FRAME_NS..=MAX_FRAME_NS).contains(&frame_ns)
 }
 
-/// The state of a CRTC of a device of driver `T`.
+/// The state of a CRTC of a device of driver `T`, whatever the CRTC's type: the C part of
+/// its state (`struct drm_crtc_state`), as a plane sees its CRTC's.
 ///
 /// # Invariants
 ///
-/// `state` is a valid `struct drm_crtc_state` of a device of driver `T`, not changed while a
-/// `&CrtcState` exists.
+/// `state` is a valid `struct drm_crtc_state` of a device of driver `T`, not changed while
+/// a `&OpaqueCrtcState` exists.
 #[repr(transparent)]
-pub struct CrtcState<T: drm::Driver> {
+pub struct OpaqueCrtcState<T: drm::Driver> {
     state: Opaque<bindings::drm_crtc_state>,
     _driver: PhantomData<T>,
 }
 
-impl<T: drm::Driver> CrtcState<T> {
+impl<T: drm::Driver> OpaqueCrtcState<T> {
     /// # Safety
     ///
     /// `ptr` must be a valid CRTC state of a device of driver `T`, not changed for `'a`.
@@ -326,16 +724,74 @@ impl<T: drm::Driver> CrtcState<T> {
         self.raw().active
     }
 
-    /// Whether the commit changes the CRTC's mode, or turns it on or off.
+    /// Whether the CRTC has a mode and planes, on or not (`enable`).
+    pub fn enable(&self) -> bool {
+        self.raw().enable
+    }
+
+    /// Whether the commit changes the CRTC's mode, or turns it on or off
+    /// (`drm_atomic_crtc_needs_modeset()`).
     pub fn needs_modeset(&self) -> bool {
         // SAFETY: `state` is valid (type invariants).
         unsafe { bindings::drm_atomic_crtc_needs_modeset(self.state.get()) }
     }
 
-    /// The mode's width and height in pixels.
-    pub fn mode(&self) -> (u32, u32) {
-        let mode = &self.raw().mode;
-        (u32::from(mode.hdisplay), u32::from(mode.vdisplay))
+    /// The CRTC's mode.
+    pub fn mode(&self) -> &DisplayMode {
+        // SAFETY: The mode is part of the state, valid and not changed while `self` is.
+        unsafe { DisplayMode::from_raw(&raw const (*self.state.get()).mode) }
+    }
+}
+
+/// A state of a CRTC with the driver's data `T`: `struct drm_crtc_state`, and the driver's
+/// [`DriverCrtc::State`]. Its C part is an [`OpaqueCrtcState`], which it dereferences to.
+///
+/// # Invariants
+///
+/// - Its C state is a valid `struct drm_crtc_state` of a CRTC of `T`, in a box that the CRTC's
+///   `atomic_destroy_state` callback frees.
+/// - Nobody changes a state while a `&CrtcState` to it exists; a `&mut CrtcState` is the only
+///   reference to it.
+#[repr(transparent)]
+pub struct CrtcState<T: DriverCrtc>(Subclassed<bindings::drm_crtc_state, T::State>);
+
+impl<T: DriverCrtc> CrtcState<T> {
+    /// # Safety
+    ///
+    /// `ptr` must be a valid state of a CRTC of `T`, not changed for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::drm_crtc_state) -> &'a Self {
+        // SAFETY: Every state of a CRTC of `T` is a `Subclassed` whose pointer is its C state's,
+        // and `Self` is a transparent wrapper of it.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` must be a valid state of a CRTC of `T`, used by nobody else for `'a`.
+    pub(crate) unsafe fn from_raw_mut<'a>(ptr: *mut bindings::drm_crtc_state) -> &'a mut Self {
+        // SAFETY: As for `from_raw()`; nobody else uses the state for `'a`.
+        unsafe { &mut *ptr.cast() }
+    }
+
+    /// The driver's data in this state.
+    pub fn data(&self) -> &T::State {
+        &self.0.data
+    }
+
+    /// The driver's data in this state, while the state is the driver's alone: in the CRTC's
+    /// `atomic_check`.
+    pub fn data_mut(&mut self) -> &mut T::State {
+        &mut self.0.data
+    }
+}
+
+impl<T: DriverCrtc> Deref for CrtcState<T> {
+    type Target = OpaqueCrtcState<T::Driver>;
+
+    fn deref(&self) -> &Self::Target {
+        // SAFETY: `state` is a valid CRTC state of a device of driver `T::Driver`, not changed
+        // while `self` is borrowed (type invariants).
+        unsafe { OpaqueCrtcState::from_raw(self.0.state.get()) }
     }
 }
 
@@ -346,21 +802,47 @@ mod tests {
     #[test]
     fn timer_paces_usual_modes() {
         // 1920x1080@60 (CEA), 1024x768@60 (VESA), 640x480@60.
-        assert!(timer_can_emulate(148_500, 2200, 1125));
-        assert!(timer_can_emulate(65_000, 1344, 806));
-        assert!(timer_can_emulate(25_175, 800, 525));
+        assert!(timer_can_pace(148_500, 2200, 1125));
+        assert!(timer_can_pace(65_000, 1344, 806));
+        assert!(timer_can_pace(25_175, 800, 525));
+    }
+
+    #[test]
+    fn modes_read_unsigned() {
+        // 1920x1080@60 (CEA-861 VIC 16).
+        let mut raw: bindings::drm_display_mode = pin_init::zeroed();
+        raw.clock = 148_500;
+        (raw.hdisplay, raw.hsync_start, raw.hsync_end, raw.htotal) = (1920, 2008, 2052, 2200);
+        (raw.vdisplay, raw.vsync_start, raw.vsync_end, raw.vtotal) = (1080, 1084, 1089, 1125);
+        // SAFETY: `raw` is a valid mode that nothing changes while `mode` is used.
+        let mode = unsafe { DisplayMode::from_raw(&raw) };
+        assert_eq!((mode.hdisplay(), mode.vdisplay()), (1920, 1080));
+        assert_eq!((mode.htotal(), mode.vtotal()), (2200, 1125));
+        assert_eq!((mode.hsync_start(), mode.vsync_end()), (2008, 1089));
+        assert_eq!((mode.clock(), mode.vrefresh()), (148_500, 60));
+        assert!(timer_can_emulate(mode));
+
+        // A negative clock reads as no clock, and a mode without timings has no refresh rate.
+        raw.clock = -1;
+        // SAFETY: As above.
+        let mode = unsafe { DisplayMode::from_raw(&raw) };
+        assert_eq!(mode.clock(), 0);
+        assert!(!timer_can_emulate(mode));
+        let raw: bindings::drm_display_mode = pin_init::zeroed();
+        // SAFETY: As above.
+        assert_eq!(unsafe { DisplayMode::from_raw(&raw) }.vrefresh(), 0);
     }
 
     #[test]
     fn timer_rejects_what_it_cannot_pace() {
         // A clock of INT_MAX kHz: about 1.5 MHz at 1680x831.
-        assert!(!timer_can_emulate(c_int::MAX, 1680, 831));
+        assert!(!timer_can_pace(c_int::MAX, 1680, 831));
         // A frame whose size overflows a C int.
-        assert!(!timer_can_emulate(c_int::MAX, u16::MAX, u16::MAX));
+        assert!(!timer_can_pace(c_int::MAX, u16::MAX, u16::MAX));
         // Less than one frame a second, and nonsense.
-        assert!(!timer_can_emulate(1, 1680, 831));
-        assert!(!timer_can_emulate(0, 1680, 831));
-        assert!(!timer_can_emulate(-1, 1680, 831));
-        assert!(!timer_can_emulate(65_000, 0, 806));
+        assert!(!timer_can_pace(1, 1680, 831));
+        assert!(!timer_can_pace(0, 1680, 831));
+        assert!(!timer_can_pace(-1, 1680, 831));
+        assert!(!timer_can_pace(65_000, 0, 806));
     }
 }

@@ -7,8 +7,10 @@
 //!
 //! 1. [`ModeConfig::init`] sets the limits and installs the atomic helpers, and returns the
 //!    [`ModeConfig`] that the mode objects are created on;
-//! 2. [`Plane::new`], [`Crtc::new`], [`Encoder::new`] and [`Connector::new`] create the
-//!    mode objects, each with the driver's data and callbacks;
+//! 2. [`Plane::new_primary`] (or `new_cursor`, `new_overlay`), [`Crtc::new`],
+//!    [`Encoder::new`] and [`Connector::new`] create the mode objects, each with the driver's
+//!    data and callbacks; a CRTC takes its primary plane (and its cursor) by value, so a
+//!    primary plane serves exactly one CRTC;
 //! 3. registration ([`drm::Registration`]) then initializes vblank for every CRTC, resets all
 //!    state, makes the device visible and starts the in-kernel clients (the fbdev console).
 //!
@@ -20,7 +22,13 @@
 //! Framebuffers are GEM framebuffers (`drm_gem_fb_create_with_dirty()`): every plane of a
 //! framebuffer is a GEM object of the driver's type, checked against the framebuffer's size,
 //! and `DRM_IOCTL_MODE_DIRTYFB` becomes an atomic commit with damage clips. CRTCs signal
-//! vblank from a timer, which suits virtual displays.
+//! vblank from a timer, which suits virtual displays, or from the driver's interrupt.
+//!
+//! Planes and CRTCs carry the driver's data in each of their states ([`DriverPlane::State`],
+//! [`DriverCrtc::State`]), made and dropped with the C states. A commit's checks and
+//! `prepare_fb` see their object's new state alone and may change its data; they allocate
+//! there what the commit's updates need, so that applying a commit, which cannot fail, has
+//! nothing left to allocate.
 //!
 //! C header: [`include/drm/drm_mode_config.h`](srctree/include/drm/drm_mode_config.h)
 
@@ -44,6 +52,7 @@ pub mod crtc;
 pub mod encoder;
 pub mod framebuffer;
 pub mod plane;
+pub mod state;
 
 pub use self::{
     atomic::AtomicCommit,
@@ -57,7 +66,11 @@ pub use self::{
     crtc::{
         Crtc,
         CrtcState,
-        DriverCrtc, //
+        DisplayMode,
+        DriverCrtc,
+        ModeStatus,
+        OpaqueCrtcState,
+        VblankSource, //
     },
     encoder::{
         Encoder,
@@ -65,12 +78,17 @@ pub use self::{
     },
     framebuffer::Framebuffer,
     plane::{
+        CursorPlane,
         DriverPlane,
         Plane,
         PlaneConfig,
+        PlaneLimits,
         PlaneState,
-        PlaneType, //
+        PlaneType,
+        PrimaryPlane,
+        NO_SCALING, //
     },
+    state::DriverState,
 };
 
 /// Pixel formats, as DRM fourcc codes (`include/uapi/drm/drm_fourcc.h`).

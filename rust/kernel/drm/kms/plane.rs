@@ -7,6 +7,10 @@
 use super::{
     atomic::AtomicCommit,
     framebuffer::Framebuffer,
+    state::{
+        DriverState,
+        Subclassed, //
+    },
     Rect, //
 };
 use crate::{
@@ -17,32 +21,29 @@ use crate::{
     },
     error::{
         from_err_ptr,
-        to_result, //
+        to_result,
+        VTABLE_DEFAULT_ERROR, //
     },
     prelude::*,
     types::Opaque,
 };
-use core::{
-    marker::PhantomData,
-    ptr, //
-};
+use core::ptr;
 
-/// The role of a plane (`enum drm_plane_type`).
+/// The role of a plane (`enum drm_plane_type`), fixed by the constructor that made it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlaneType {
-    /// The plane a CRTC needs to show anything.
+    /// The plane a CRTC needs to show anything ([`Plane::new_primary`]).
     Primary,
-    /// A small plane for the mouse cursor, which userspace may move at any time.
+    /// A small plane for the mouse cursor, which userspace may move at any time
+    /// ([`Plane::new_cursor`]).
     Cursor,
-    /// Any other plane.
+    /// Any other plane ([`Plane::new_overlay`]).
     Overlay,
 }
 
 /// How a plane is created.
 #[derive(Clone, Copy, Debug)]
 pub struct PlaneConfig<'a> {
-    /// The plane's role.
-    pub kind: PlaneType,
     /// The pixel formats the plane scans out, as fourcc codes.
     pub formats: &'a [u32],
     /// The CRTCs the plane can be used with, as a mask of CRTC indices.
@@ -55,41 +56,90 @@ pub struct PlaneConfig<'a> {
     pub premultiplied_alpha: bool,
 }
 
-/// The driver's part of a plane: its data, and what it does in a commit.
+/// Fixed-point 16.16 scale factor of 1, the `min_scale` and `max_scale` of a plane that does
+/// not scale (`DRM_PLANE_NO_SCALING`).
+pub const NO_SCALING: u32 = 1 << 16;
+
+/// What a plane can do with a framebuffer, for [`PlaneState::check_plane_state`]
+/// (`drm_atomic_helper_check_plane_state()`).
+#[derive(Clone, Copy, Debug)]
+pub struct PlaneLimits {
+    /// The smallest source/destination ratio, 16.16 fixed point; [`NO_SCALING`] for none.
+    pub min_scale: u32,
+    /// The largest source/destination ratio, 16.16 fixed point; [`NO_SCALING`] for none.
+    pub max_scale: u32,
+    /// The plane may be placed anywhere on the CRTC, partly outside it too; otherwise it
+    /// must cover the CRTC exactly.
+    pub can_position: bool,
+    /// The plane may be updated while its CRTC is off.
+    pub can_update_disabled: bool,
+}
+
+/// The driver's part of a plane: its data, its state's data, and what it does in a commit
+/// (`struct drm_plane_helper_funcs`).
 ///
-/// Planes of this abstraction do not scale, and only cursor planes may be positioned off the
-/// CRTC's origin or partly outside it; the abstraction checks that before
-/// [`DriverPlane::atomic_check`] runs.
+/// The optional callbacks that a driver does not implement stay what the C helpers do
+/// without them: without [`DriverPlane::atomic_check`], the core does not check the plane
+/// at all (nor compute what it shows: call [`PlaneState::check_plane_state`] from the
+/// driver's check); without [`DriverPlane::prepare_fb`], the framebuffer's implicit fences
+/// are waited for, as for any GEM framebuffer.
+#[vtable]
 pub trait DriverPlane: Send + Sync + Sized + 'static {
     /// The driver of the plane's device.
     type Driver: drm::Driver;
 
-    /// A new framebuffer is updated as a whole, whatever damage userspace reports with it: for
-    /// a device that uploads framebuffers one at a time.
-    const FULL_UPDATE_ON_NEW_FB: bool = false;
+    /// The driver's data in each of the plane's states.
+    type State: DriverState;
 
-    /// Prepares the framebuffer of the plane's new state `state` for scanout, before the
-    /// commit is applied: what can fail must fail here, since updates cannot. Runs after the
-    /// framebuffer's implicit fences were added to `state`.
-    fn prepare_fb(_plane: &Plane<Self>, _state: &PlaneState<Self::Driver>) -> Result {
-        Ok(())
-    }
-
-    /// Checks the plane's new state in `commit`, which the abstraction has found consistent.
+    /// Checks the plane's new state `new`, which replaces `old`, in `commit`, and computes what
+    /// the commit will need into its data (`atomic_check`).
+    ///
+    /// `commit` does not hand out `new` again while the driver holds it.
     fn atomic_check(
         _plane: &Plane<Self>,
-        _state: &PlaneState<Self::Driver>,
+        _new: &mut PlaneState<Self>,
+        _old: &PlaneState<Self>,
         _commit: &AtomicCommit<'_, Self::Driver>,
     ) -> Result {
-        Ok(())
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Prepares the framebuffer of the plane's new state `state` for scanout, after the
+    /// commit was checked and before it is applied: what can fail must fail here, since the
+    /// update cannot (`prepare_fb`). Runs after the framebuffer's implicit fences were added
+    /// to `state`, for every plane of the commit, with a framebuffer or without.
+    fn prepare_fb(_plane: &Plane<Self>, _state: &mut PlaneState<Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Makes the plane's new state (`plane`'s current state, see
-    /// [`AtomicCommit::new_plane_state`]) visible.
+    /// [`AtomicCommit::new_plane_state`]) visible (`atomic_update`).
     ///
     /// The device may be unplugged by now, in which case the driver must not expect it to
     /// answer.
     fn atomic_update(plane: &Plane<Self>, commit: &AtomicCommit<'_, Self::Driver>);
+}
+
+/// A primary plane that no CRTC shows yet: [`Crtc::new`](super::Crtc::new) takes it, so a
+/// primary plane is the primary plane of exactly one CRTC.
+pub struct PrimaryPlane<'a, T: DriverPlane>(&'a Plane<T>);
+
+/// A cursor plane that no CRTC shows yet: [`Crtc::new_with_cursor`](super::Crtc::new_with_cursor)
+/// takes it, so a cursor plane is the cursor of at most one CRTC.
+pub struct CursorPlane<'a, T: DriverPlane>(&'a Plane<T>);
+
+impl<'a, T: DriverPlane> PrimaryPlane<'a, T> {
+    /// The plane itself.
+    pub fn plane(&self) -> &'a Plane<T> {
+        self.0
+    }
+}
+
+impl<'a, T: DriverPlane> CursorPlane<'a, T> {
+    /// The plane itself.
+    pub fn plane(&self) -> &'a Plane<T> {
+        self.0
+    }
 }
 
 /// A plane of a device of driver `T::Driver`, with the driver's data `T`.
@@ -97,7 +147,7 @@ pub trait DriverPlane: Send + Sync + Sized + 'static {
 /// # Invariants
 ///
 /// - `plane` is an initialized `struct drm_plane` whose functions are `Self::FUNCS` and whose
-///   helper functions are `Self::HELPER_FUNCS`, from the end of [`Plane::new`] until its
+///   helper functions are `Self::HELPER_FUNCS`, from the end of `Plane::new` until its
 ///   `destroy` callback, which frees `self`.
 /// - `self` lives in a `KBox` that the `destroy` callback owns.
 #[repr(C)]
@@ -118,28 +168,69 @@ impl<T: DriverPlane> Plane<T> {
         update_plane: Some(bindings::drm_atomic_helper_update_plane),
         disable_plane: Some(bindings::drm_atomic_helper_disable_plane),
         destroy: Some(Self::destroy_callback),
-        reset: Some(bindings::drm_atomic_helper_plane_reset),
-        atomic_duplicate_state: Some(bindings::drm_atomic_helper_plane_duplicate_state),
-        atomic_destroy_state: Some(bindings::drm_atomic_helper_plane_destroy_state),
+        reset: Some(Self::reset_callback),
+        atomic_duplicate_state: Some(Self::duplicate_state_callback),
+        atomic_destroy_state: Some(Self::destroy_state_callback),
         ..pin_init::zeroed()
     };
 
     const HELPER_FUNCS: bindings::drm_plane_helper_funcs = bindings::drm_plane_helper_funcs {
-        prepare_fb: Some(Self::prepare_fb_callback),
-        atomic_check: Some(Self::atomic_check_callback),
+        prepare_fb: if T::HAS_PREPARE_FB {
+            Some(Self::prepare_fb_callback)
+        } else {
+            None
+        },
+        atomic_check: if T::HAS_ATOMIC_CHECK {
+            Some(Self::atomic_check_callback)
+        } else {
+            None
+        },
         atomic_update: Some(Self::atomic_update_callback),
         ..pin_init::zeroed()
     };
 
-    /// Creates a plane on `mode_config` with `data`, as `config` describes it.
+    /// Creates a primary plane on `mode_config` with `data`, as `config` describes it, for
+    /// [`Crtc::new`](super::Crtc::new).
     ///
     /// The plane lives until the device is released.
-    pub fn new<'a>(
+    pub fn new_primary<'a>(
+        mode_config: &ModeConfig<'a, T::Driver>,
+        config: &PlaneConfig<'_>,
+        data: impl PinInit<T, Error>,
+    ) -> Result<PrimaryPlane<'a, T>> {
+        Self::new(mode_config, config, PlaneType::Primary, data).map(PrimaryPlane)
+    }
+
+    /// Creates a cursor plane on `mode_config` with `data`, as `config` describes it, for
+    /// [`Crtc::new_with_cursor`](super::Crtc::new_with_cursor).
+    ///
+    /// The plane lives until the device is released.
+    pub fn new_cursor<'a>(
+        mode_config: &ModeConfig<'a, T::Driver>,
+        config: &PlaneConfig<'_>,
+        data: impl PinInit<T, Error>,
+    ) -> Result<CursorPlane<'a, T>> {
+        Self::new(mode_config, config, PlaneType::Cursor, data).map(CursorPlane)
+    }
+
+    /// Creates an overlay plane on `mode_config` with `data`, as `config` describes it.
+    ///
+    /// The plane lives until the device is released.
+    pub fn new_overlay<'a>(
         mode_config: &ModeConfig<'a, T::Driver>,
         config: &PlaneConfig<'_>,
         data: impl PinInit<T, Error>,
     ) -> Result<&'a Self> {
-        let kind = match config.kind {
+        Self::new(mode_config, config, PlaneType::Overlay, data)
+    }
+
+    fn new<'a>(
+        mode_config: &ModeConfig<'a, T::Driver>,
+        config: &PlaneConfig<'_>,
+        kind: PlaneType,
+        data: impl PinInit<T, Error>,
+    ) -> Result<&'a Self> {
+        let kind = match kind {
             PlaneType::Primary => bindings::drm_plane_type_DRM_PLANE_TYPE_PRIMARY,
             PlaneType::Cursor => bindings::drm_plane_type_DRM_PLANE_TYPE_CURSOR,
             PlaneType::Overlay => bindings::drm_plane_type_DRM_PLANE_TYPE_OVERLAY,
@@ -227,8 +318,19 @@ impl<T: DriverPlane> Plane<T> {
 
     /// The index of the plane in its device.
     pub fn index(&self) -> u32 {
-        // SAFETY: `plane` is initialized (type invariants).
+        // SAFETY: `plane` is initialized (type invariants); its index is set once, by
+        // `drm_universal_plane_init()`.
         unsafe { (*self.as_raw()).index }
+    }
+
+    /// The plane's role.
+    pub fn kind(&self) -> PlaneType {
+        // SAFETY: `plane` is initialized (type invariants); its type is set once.
+        match unsafe { (*self.as_raw()).type_ } {
+            bindings::drm_plane_type_DRM_PLANE_TYPE_PRIMARY => PlaneType::Primary,
+            bindings::drm_plane_type_DRM_PLANE_TYPE_CURSOR => PlaneType::Cursor,
+            _ => PlaneType::Overlay,
+        }
     }
 
     /// The DRM device the plane belongs to.
@@ -256,8 +358,58 @@ impl<T: DriverPlane> Plane<T> {
 
     /// # Safety
     ///
-    /// `plane` must be a valid plane of `Self`, and `state` a new state of it that nobody else sees
-    /// yet.
+    /// `plane` must be a valid plane of `Self`, whose state nothing else uses during the call.
+    unsafe extern "C" fn reset_callback(plane: *mut bindings::drm_plane) {
+        // SAFETY: The core resets the plane's state with the mode configuration locked, or before
+        // the device is registered: nothing else uses it.
+        let old = unsafe { (*plane).state };
+        if !old.is_null() {
+            // SAFETY: Every state of a plane of `Self` is a `PlaneState<T>`; the plane lets go of
+            // it here.
+            unsafe { Self::destroy_state_callback(plane, old) };
+        }
+        let new = Subclassed::<_, T::State>::alloc(T::State::default());
+        // SAFETY: `plane` is valid; `new` is a zeroed state that becomes the plane's, or null,
+        // which leaves the plane without a state, as the C helper does when it cannot allocate.
+        unsafe { bindings::__drm_atomic_helper_plane_reset(plane, new) };
+    }
+
+    /// # Safety
+    ///
+    /// `plane` must be a valid plane of `Self`, locked by the caller.
+    unsafe extern "C" fn duplicate_state_callback(
+        plane: *mut bindings::drm_plane,
+    ) -> *mut bindings::drm_plane_state {
+        // SAFETY: `plane` is valid and locked; its current state, a `PlaneState<T>` or null, is
+        // only read meanwhile, by this and by the commit that made it current. The helper copies
+        // it into the new, zeroed state and takes references for the copy.
+        unsafe {
+            Subclassed::<_, T::State>::duplicate((*plane).state, |new| {
+                bindings::__drm_atomic_helper_plane_duplicate_state(plane, new)
+            })
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `state` must be a state of a plane of `Self` that nothing uses any more.
+    unsafe extern "C" fn destroy_state_callback(
+        _plane: *mut bindings::drm_plane,
+        state: *mut bindings::drm_plane_state,
+    ) {
+        // SAFETY: Every state of a plane of `Self` is a `PlaneState<T>`; this one is no longer
+        // used, and the helper drops the references of its C part.
+        unsafe {
+            Subclassed::<_, T::State>::free(state, |state| {
+                bindings::__drm_atomic_helper_plane_destroy_state(state)
+            })
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `plane` must be a valid plane of `Self`, and `state` a new state of it that nobody else
+    /// uses during the call.
     unsafe extern "C" fn prepare_fb_callback(
         plane: *mut bindings::drm_plane,
         state: *mut bindings::drm_plane_state,
@@ -271,8 +423,9 @@ impl<T: DriverPlane> Plane<T> {
         if ret != 0 {
             return ret;
         }
-        // SAFETY: As above; `plane` is a plane of `Self`, and the state is only read from here.
-        let (this, state) = unsafe { (Self::from_raw(plane), PlaneState::from_raw(state)) };
+        // SAFETY: As above; `plane` is a plane of `Self`, so the state is a `PlaneState<T>`, and
+        // only the driver uses it during the call.
+        let (this, state) = unsafe { (Self::from_raw(plane), PlaneState::from_raw_mut(state)) };
         match T::prepare_fb(this, state) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
@@ -282,61 +435,36 @@ impl<T: DriverPlane> Plane<T> {
     /// # Safety
     ///
     /// `plane` must be a valid plane of `Self`, and `commit` a commit of its device whose states
-    /// only this check changes during the call.
+    /// only this check uses during the call.
     unsafe extern "C" fn atomic_check_callback(
         plane: *mut bindings::drm_plane,
         commit: *mut bindings::drm_atomic_commit,
     ) -> c_int {
-        // SAFETY: The helpers call this with a plane of `Self` and a commit of its device, whose
-        // states only this check changes for the duration of the call.
-        let (this, commit) = unsafe { (Self::from_raw(plane), AtomicCommit::from_raw(commit)) };
-        match this.check(&commit) {
+        // SAFETY: The helpers call this with a plane of `Self` and a commit of its device that
+        // includes the plane.
+        let new = unsafe { bindings::drm_atomic_get_new_plane_state(commit, plane) };
+        if new.is_null() {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: As above; the old state is in the commit too.
+        let old = unsafe { bindings::drm_atomic_get_old_plane_state(commit, plane) };
+        if old.is_null() {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: As above. The commit view does not hand out the plane's new state, so the
+        // driver's is the only reference to it during the call; nobody changes the old one.
+        let (this, new, old, commit) = unsafe {
+            (
+                Self::from_raw(plane),
+                PlaneState::from_raw_mut(new),
+                PlaneState::from_raw(old),
+                AtomicCommit::from_raw_checking(commit, plane.cast()),
+            )
+        };
+        match T::atomic_check(this, new, old, &commit) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
-    }
-
-    fn check(&self, commit: &AtomicCommit<'_, T::Driver>) -> Result {
-        // The new state is changed here through its raw pointer, and only afterwards handed to
-        // the driver as a `&PlaneState`, which promises that it does not change.
-        let new_raw = commit.new_plane_state_raw(self);
-        let Some(old) = commit.old_plane_state(self) else {
-            return Err(EINVAL);
-        };
-        if new_raw.is_null() {
-            return Err(EINVAL);
-        }
-        // SAFETY: `new_raw` is the plane's new state, which only this check changes during the
-        // call (safety requirements of the callback).
-        let (fb, crtc) = unsafe { ((*new_raw).fb, (*new_raw).crtc) };
-        if fb.is_null() || crtc.is_null() {
-            // Disabled: nothing to check. The core rejects a framebuffer without a CRTC.
-            return Ok(());
-        }
-        // The flag is copied with the state, so it is set for every commit: once set, it would
-        // otherwise turn every later update into a full one.
-        //
-        // SAFETY: As above.
-        unsafe { (*new_raw).ignore_damage_clips = T::FULL_UPDATE_ON_NEW_FB && old.raw().fb != fb };
-        // SAFETY: `commit` and `crtc` are valid; this adds the CRTC's state to the commit.
-        let crtc_state =
-            from_err_ptr(unsafe { bindings::drm_atomic_get_crtc_state(commit.as_raw(), crtc) })?;
-        let is_cursor = {
-            // SAFETY: `plane` is initialized (type invariants); its type is fixed.
-            unsafe { (*self.as_raw()).type_ == bindings::drm_plane_type_DRM_PLANE_TYPE_CURSOR }
-        };
-        const NO_SCALING: c_int = 1 << 16;
-        // SAFETY: Both states are in the commit; the helper computes the new state's source,
-        // destination and visibility.
-        to_result(unsafe {
-            bindings::drm_atomic_helper_check_plane_state(
-                new_raw, crtc_state, NO_SCALING, NO_SCALING, is_cursor, true,
-            )
-        })?;
-        // SAFETY: `new_raw` is a valid state of the commit, which nothing changes from here to
-        // the end of the callback.
-        let new = unsafe { PlaneState::from_raw(new_raw) };
-        T::atomic_check(self, new, commit)
     }
 
     /// # Safety
@@ -348,44 +476,64 @@ impl<T: DriverPlane> Plane<T> {
         commit: *mut bindings::drm_atomic_commit,
     ) {
         // SAFETY: The helpers call this with a plane of `Self` and a commit of its device, which
-        // is being applied and not changed meanwhile.
+        // is being applied and whose states nobody changes meanwhile.
         let (this, commit) = unsafe { (Self::from_raw(plane), AtomicCommit::from_raw(commit)) };
         T::atomic_update(this, &commit);
     }
 }
 
-/// The state of a plane of a device of driver `T`.
+/// A state of a plane with the driver's data `T`: `struct drm_plane_state`, and the driver's
+/// [`DriverPlane::State`].
 ///
 /// # Invariants
 ///
-/// `state` is a valid `struct drm_plane_state` of a device of driver `T`, not changed while
-/// a `&PlaneState` exists.
+/// - Its C state is a valid `struct drm_plane_state` of a plane of `T`, in a box that the
+///   plane's `atomic_destroy_state` callback frees.
+/// - Nobody changes a state while a `&PlaneState` to it exists; a `&mut PlaneState` is the
+///   only reference to it.
 #[repr(transparent)]
-pub struct PlaneState<T: drm::Driver> {
-    state: Opaque<bindings::drm_plane_state>,
-    _driver: PhantomData<T>,
-}
+pub struct PlaneState<T: DriverPlane>(Subclassed<bindings::drm_plane_state, T::State>);
 
-impl<T: drm::Driver> PlaneState<T> {
+impl<T: DriverPlane> PlaneState<T> {
     /// # Safety
     ///
-    /// `ptr` must be a valid plane state of a device of driver `T`, not changed for `'a`.
+    /// `ptr` must be a valid state of a plane of `T`, not changed for `'a`.
     pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::drm_plane_state) -> &'a Self {
-        // SAFETY: `Self` is a transparent wrapper of `drm_plane_state`.
+        // SAFETY: Every state of a plane of `T` is a `Subclassed` whose pointer is its C state's,
+        // and `Self` is a transparent wrapper of it.
         unsafe { &*ptr.cast() }
     }
 
+    /// # Safety
+    ///
+    /// `ptr` must be a valid state of a plane of `T`, used by nobody else for `'a`.
+    pub(crate) unsafe fn from_raw_mut<'a>(ptr: *mut bindings::drm_plane_state) -> &'a mut Self {
+        // SAFETY: As for `from_raw()`; nobody else uses the state for `'a`.
+        unsafe { &mut *ptr.cast() }
+    }
+
     pub(crate) fn as_raw(&self) -> *mut bindings::drm_plane_state {
-        self.state.get()
+        self.0.state.get()
     }
 
     pub(crate) fn raw(&self) -> &bindings::drm_plane_state {
         // SAFETY: `state` is valid and not changed meanwhile (type invariants).
-        unsafe { &*self.state.get() }
+        unsafe { &*self.as_raw() }
+    }
+
+    /// The driver's data in this state.
+    pub fn data(&self) -> &T::State {
+        &self.0.data
+    }
+
+    /// The driver's data in this state, while the state is the driver's alone: in the plane's
+    /// `atomic_check` and `prepare_fb`.
+    pub fn data_mut(&mut self) -> &mut T::State {
+        &mut self.0.data
     }
 
     /// The framebuffer the plane shows, if any.
-    pub fn fb(&self) -> Option<&Framebuffer<T>> {
+    pub fn fb(&self) -> Option<&Framebuffer<T::Driver>> {
         let fb = self.raw().fb;
         // SAFETY: The state holds a reference to its framebuffer, a framebuffer of this
         // device made by the mode configuration's `fb_create`.
@@ -399,7 +547,8 @@ impl<T: drm::Driver> PlaneState<T> {
         (!crtc.is_null()).then(|| unsafe { bindings::drm_crtc_index(crtc) })
     }
 
-    /// Whether the plane shows anything: it has a framebuffer, and some of it is on the CRTC.
+    /// Whether the plane shows anything: it has a framebuffer, and some of it is on the CRTC,
+    /// as [`PlaneState::check_plane_state`] found.
     pub fn visible(&self) -> bool {
         self.raw().visible
     }
@@ -437,5 +586,61 @@ impl<T: drm::Driver> PlaneState<T> {
     /// Whether `self` and `other` show the same framebuffer.
     pub fn same_fb(&self, other: &Self) -> bool {
         self.raw().fb == other.raw().fb
+    }
+
+    /// Makes the commit update the whole framebuffer, whatever damage userspace reported with
+    /// it (`ignore_damage_clips`): for a device that must be given a new framebuffer whole.
+    ///
+    /// The flag is copied into the next commit's state with the rest: a driver that sets it
+    /// for some commits sets it, or clears it, in every check.
+    pub fn set_ignore_damage_clips(&mut self, ignore: bool) {
+        // SAFETY: `state` is valid, and only this reference uses it (type invariants).
+        unsafe { (*self.as_raw()).ignore_damage_clips = ignore };
+    }
+
+    /// Checks the state against its CRTC's new state in `commit`, which it adds to the
+    /// commit, and computes the source, the destination and whether the plane is visible
+    /// (`drm_atomic_helper_check_plane_state()`).
+    ///
+    /// [`EINVAL`] if the state's CRTC is not one of `commit`'s device, or the limits do not fit
+    /// the C helper's; [`ERANGE`] if the plane would scale beyond `limits`; [`EDEADLK`] must be
+    /// returned as is from the check (the core then retries the commit).
+    pub fn check_plane_state(
+        &mut self,
+        commit: &AtomicCommit<'_, T::Driver>,
+        limits: &PlaneLimits,
+    ) -> Result {
+        let min_scale = c_int::try_from(limits.min_scale)?;
+        let max_scale = c_int::try_from(limits.max_scale)?;
+        let (fb, crtc) = (self.raw().fb, self.raw().crtc);
+        let crtc_state = if crtc.is_null() {
+            if !fb.is_null() {
+                // The core rejects this before any driver check; the helper would warn.
+                return Err(EINVAL);
+            }
+            ptr::null_mut()
+        } else {
+            // SAFETY: A state's CRTC is a CRTC of the same device, which outlives the state; its
+            // device is set once, when it is created.
+            if unsafe { (*crtc).dev } != commit.device_raw() {
+                return Err(EINVAL);
+            }
+            // SAFETY: `commit` is valid and `crtc` is a CRTC of its device (checked above); this
+            // adds the CRTC's state to the commit.
+            from_err_ptr(unsafe { bindings::drm_atomic_get_crtc_state(commit.as_raw(), crtc) })?
+        };
+        // SAFETY: `self` is valid and only this reference uses it; `crtc_state` is the new state
+        // of its CRTC in the commit, or null for a state without a CRTC (and so without a
+        // framebuffer), which the helper takes.
+        to_result(unsafe {
+            bindings::drm_atomic_helper_check_plane_state(
+                self.as_raw(),
+                crtc_state,
+                min_scale,
+                max_scale,
+                limits.can_position,
+                limits.can_update_disabled,
+            )
+        })
     }
 }

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The states of planes and CRTCs, subclassed with the driver's data.
+//!
+//! Every state of a plane or CRTC of this abstraction is a [`Subclassed`] box: the C state
+//! first, then the driver's [`DriverState`]. The objects' `reset`, `atomic_duplicate_state`
+//! and `atomic_destroy_state` callbacks make and free them around the C helpers that
+//! initialize, copy and release the C part (`__drm_atomic_helper_{plane,crtc}_*`).
+//!
+//! C header: [`include/drm/drm_atomic_state_helper.h`](srctree/include/drm/drm_atomic_state_helper.h)
+
+use crate::{
+    prelude::*,
+    types::Opaque, //
+};
+use core::ptr;
+
+/// The driver's data in every state of a plane or a CRTC.
+///
+/// A state after a reset (at registration, and on resume) carries `Default::default()`.
+/// Every commit starts from a [`duplicate`](DriverState::duplicate) of the object's current
+/// state, which the object's check (and a plane's `prepare_fb`) may change while the commit is
+/// private. The data is dropped with the C state.
+///
+/// This is where a commit keeps what its updates need and cannot fail to get: whatever must
+/// be allocated for an update is allocated before the commit is applied, where failing still
+/// fails the commit.
+pub trait DriverState: Default + Send + Sync + Sized + 'static {
+    /// The data of a new commit's state, from the object's current one. By default a fresh
+    /// one: nothing carries over from commit to commit.
+    fn duplicate(&self) -> Result<Self> {
+        Ok(Self::default())
+    }
+}
+
+impl DriverState for () {}
+
+/// A state of a plane or a CRTC: the C state `S`, then the driver's data `D`.
+///
+/// # Invariants
+///
+/// A `Subclassed` made by [`Subclassed::alloc`] lives in a `KBox`, whose pointer is the C
+/// state's (`state` is the first field of a `repr(C)` struct).
+#[repr(C)]
+pub(crate) struct Subclassed<S, D: DriverState> {
+    pub(crate) state: Opaque<S>,
+    pub(crate) data: D,
+}
+
+impl<S, D: DriverState> Subclassed<S, D> {
+    /// Allocates a state with `data` whose C part is zeroed, for the C side to initialize and
+    /// own; null if it cannot.
+    pub(crate) fn alloc(data: D) -> *mut S {
+        let new = KBox::new(
+            Self {
+                state: Opaque::zeroed(),
+                data,
+            },
+            GFP_KERNEL,
+        );
+        match new {
+            // INVARIANT: The box's pointer is its first field's, the C state.
+            Ok(new) => KBox::into_raw(new).cast(),
+            Err(_) => ptr::null_mut(),
+        }
+    }
+
+    /// Duplicates `current`, an object's current state, or null: allocates the new state with
+    /// a duplicate of the driver's data, and has `copy` fill in its C part. Null if the object
+    /// has no state or memory is short.
+    ///
+    /// # Safety
+    ///
+    /// `current` must be null or a state of [`Subclassed::alloc`] that nobody changes during
+    /// the call; `copy` must initialize the C part of the new, zeroed state it is given.
+    pub(crate) unsafe fn duplicate(current: *mut S, copy: impl FnOnce(*mut S)) -> *mut S {
+        if current.is_null() {
+            return ptr::null_mut();
+        }
+        // SAFETY: `current` is a `Self` (type invariant of `alloc()`), not changed meanwhile.
+        let current = unsafe { &*current.cast::<Self>() };
+        let Ok(data) = current.data.duplicate() else {
+            return ptr::null_mut();
+        };
+        let new = Self::alloc(data);
+        if !new.is_null() {
+            copy(new);
+        }
+        new
+    }
+
+    /// Frees `state`, after `release` has dropped what its C part holds.
+    ///
+    /// # Safety
+    ///
+    /// `state` must be a state of [`Subclassed::alloc`] that nobody uses any more, and
+    /// `release` must release its C part.
+    pub(crate) unsafe fn free(state: *mut S, release: impl FnOnce(*mut S)) {
+        release(state);
+        // SAFETY: `state` is the pointer of a box of `alloc()` (type invariant), which the C side
+        // let go of. The pointer comes from the raw one, not from a reference.
+        drop(unsafe { KBox::from_raw(state.cast::<Self>()) });
+    }
+}
+
+#[kunit_tests(rust_drm_kms_state)]
+mod tests {
+    use super::*;
+    use crate::sync::atomic::{
+        Atomic,
+        Relaxed, //
+    };
+
+    /// Live `Counted`s, and `duplicate()` calls that are to fail.
+    static LIVE: Atomic<i32> = Atomic::new(0);
+    static FAIL_NEXT: Atomic<bool> = Atomic::new(false);
+
+    /// Driver data that counts its instances and carries a value into duplicates.
+    struct Counted(u32);
+
+    impl Default for Counted {
+        fn default() -> Self {
+            LIVE.fetch_add(1, Relaxed);
+            Self(0)
+        }
+    }
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            LIVE.fetch_sub(1, Relaxed);
+        }
+    }
+
+    impl DriverState for Counted {
+        fn duplicate(&self) -> Result<Self> {
+            if FAIL_NEXT.xchg(false, Relaxed) {
+                return Err(ENOMEM);
+            }
+            LIVE.fetch_add(1, Relaxed);
+            Ok(Self(self.0 + 1))
+        }
+    }
+
+    /// A C state stand-in: what the C helper's copy and release would touch.
+    type State = Subclassed<u64, Counted>;
+
+    #[test]
+    fn states_are_made_copied_and_freed_with_their_data() {
+        let first = State::alloc(Counted::default());
+        assert!(!first.is_null());
+        assert_eq!(LIVE.load(Relaxed), 1);
+
+        let mut copied = false;
+        // SAFETY: `first` is a state of `alloc()` that nothing else uses; the copy fills in the
+        // new state's C part.
+        let second = unsafe {
+            State::duplicate(first, |new| {
+                copied = true;
+                // SAFETY: `new` is the new, zeroed state, which only this test uses.
+                *new = 7;
+            })
+        };
+        assert!(copied && !second.is_null());
+        assert_eq!(LIVE.load(Relaxed), 2);
+        // SAFETY: `second` is a live state of `alloc()`, which only this test uses.
+        let second_ref = unsafe { &*second.cast::<State>() };
+        assert_eq!(second_ref.data.0, 1);
+        // SAFETY: As above.
+        assert_eq!(unsafe { *second_ref.state.get() }, 7);
+
+        let mut released = 0;
+        // SAFETY: Both are states of `alloc()` that nothing uses any more.
+        unsafe {
+            State::free(first, |_| released += 1);
+            State::free(second, |_| released += 1);
+        }
+        assert_eq!(released, 2);
+        assert_eq!(LIVE.load(Relaxed), 0);
+    }
+
+    #[test]
+    fn a_failed_duplicate_makes_no_state() {
+        let first = State::alloc(Counted::default());
+        FAIL_NEXT.store(true, Relaxed);
+        let mut copied = false;
+        // SAFETY: `first` is a state of `alloc()` that nothing else uses.
+        let second = unsafe { State::duplicate(first, |_| copied = true) };
+        assert!(second.is_null() && !copied);
+        // SAFETY: An object without a state has nothing to duplicate.
+        assert!(unsafe { State::duplicate(ptr::null_mut(), |_| copied = true) }.is_null());
+        assert!(!copied);
+        // SAFETY: `first` is a state of `alloc()` that nothing uses any more.
+        unsafe { State::free(first, |_| {}) };
+        assert_eq!(LIVE.load(Relaxed), 0);
+    }
+}
