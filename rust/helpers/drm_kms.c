@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 #include <drm/drm_atomic.h>
+#include <drm/drm_connector.h>
 #include <drm/drm_crtc.h>
 #include <drm/drm_modeset_helper_vtables.h>
 #include <drm/drm_plane.h>
@@ -64,6 +65,36 @@ __rust_helper bool
 rust_helper_drm_atomic_crtc_needs_modeset(const struct drm_crtc_state *state)
 {
 	return drm_atomic_crtc_needs_modeset(state);
+}
+
+/*
+ * Whether every plane, CRTC and connector of @dev has a state: a reset that
+ * could not allocate one leaves it without, and the core would dereference
+ * it. The object lists are only walked by the C iterator macros.
+ */
+__rust_helper bool rust_helper_drm_mode_config_states_allocated(struct drm_device *dev)
+{
+	struct drm_connector_list_iter iter;
+	struct drm_connector *connector;
+	struct drm_plane *plane;
+	struct drm_crtc *crtc;
+	bool allocated = true;
+
+	drm_for_each_plane(plane, dev)
+		if (!plane->state)
+			return false;
+	drm_for_each_crtc(crtc, dev)
+		if (!crtc->state)
+			return false;
+	drm_connector_list_iter_begin(dev, &iter);
+	drm_for_each_connector_iter(connector, &iter) {
+		if (!connector->state) {
+			allocated = false;
+			break;
+		}
+	}
+	drm_connector_list_iter_end(&iter);
+	return allocated;
 }
 
 __rust_helper unsigned int rust_helper_drm_crtc_index(const struct drm_crtc *crtc)

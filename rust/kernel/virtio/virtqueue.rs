@@ -552,7 +552,10 @@ mod tests {
         }
     }
 
-    fn flag() -> Result<(Arc<Atomic<bool>>, Arc<dyn Send + Sync>)> {
+    /// A hold for a request, and the flag its drop sets.
+    type FlaggedHold = (Arc<Atomic<bool>>, Arc<dyn Send + Sync>);
+
+    fn flag() -> Result<FlaggedHold> {
         let dropped = Arc::new(Atomic::new(false), GFP_KERNEL)?;
         let hold: Arc<dyn Send + Sync> = Arc::new(Flag(dropped.clone()), GFP_KERNEL)?;
         Ok((dropped, hold))

@@ -133,6 +133,11 @@ impl Object {
         self.width
     }
 
+    /// The height of its resources, in pixels.
+    pub(crate) fn height(&self) -> u32 {
+        self.height
+    }
+
     /// Makes sure a host resource shows the object as DRM format `fourcc`, creating a view if
     /// needed, and returns it.
     pub(crate) fn prepare_resource_for(&self, gpu: &Gpu, fourcc: u32) -> Result<u32> {

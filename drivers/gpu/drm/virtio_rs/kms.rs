@@ -203,9 +203,20 @@ pub(crate) struct PrimaryState {
     plan: PrimaryPlan,
     /// The commit's commands, in order: made by `prepare_fb`, submitted by `atomic_update`.
     commands: KVec<Arc<Request>>,
+    /// The scanout may show nothing after this commit (a modeset blanked it, or the plane
+    /// was off), so the next update that shows the framebuffer points it at the resource
+    /// again, even with the same framebuffer. Carried from commit to commit.
+    blank: bool,
 }
 
-impl DriverState for PrimaryState {}
+impl DriverState for PrimaryState {
+    fn duplicate(&self) -> Result<Self> {
+        Ok(Self {
+            blank: self.blank,
+            ..Self::default()
+        })
+    }
+}
 
 #[vtable]
 impl DriverPlane for PrimaryPlane {
@@ -222,13 +233,15 @@ impl DriverPlane for PrimaryPlane {
         new.set_ignore_damage_clips(!old.same_fb(new));
         new.check_plane_state(commit, &PRIMARY_LIMITS)?;
         let crtc = commit.new_crtc_state_of(new);
+        let modeset = crtc.is_some_and(|c| c.needs_modeset());
         let plan = match (new.fb(), crtc) {
             (Some(_), Some(crtc)) if crtc.active() => match commit.damage_merged(old, new) {
                 Some(damage) => PrimaryPlan::Show {
                     damage: to_device_rect(&damage),
                     set_scanout: !old.same_fb(new)
                         || old.src_fixed() != new.src_fixed()
-                        || crtc.needs_modeset(),
+                        || modeset
+                        || old.data().blank,
                 },
                 None => PrimaryPlan::Nothing,
             },
@@ -242,7 +255,16 @@ impl DriverPlane for PrimaryPlane {
                 })
             }
         };
-        new.data_mut().plan = plan;
+        // A modeset blanks the scanout (`mode_set_nofb`); one that shows nothing of the plane
+        // leaves it blank for the next update.
+        let blank = match plan {
+            PrimaryPlan::Show { .. } => false,
+            PrimaryPlan::Off(_) => true,
+            PrimaryPlan::Nothing => old.data().blank || modeset,
+        };
+        let data = new.data_mut();
+        data.plan = plan;
+        data.blank = blank;
         Ok(())
     }
 
@@ -331,6 +353,15 @@ impl DriverPlane for CursorPlane {
         commit: &AtomicCommit<'_, VirtioGpuDriver>,
     ) -> Result {
         new.check_plane_state(commit, &CURSOR_LIMITS)?;
+        // The new image is copied from the object's own resource, as large as the cursor: a
+        // cursor larger than the resource would be refused by the host, after the commit could
+        // still fail.
+        let (_, _, width, height) = new.crtc_rect();
+        if let Some(bo) = new.fb().and_then(|fb| fb.object(0)) {
+            if width > bo.width() || height > bo.height() {
+                return Err(EINVAL);
+            }
+        }
         new.data_mut().new_image = !old.same_fb(new);
         Ok(())
     }

@@ -40,7 +40,8 @@ use core::{
 /// # Invariants
 ///
 /// - `commit` is a valid `struct drm_atomic_commit` of a device of driver `T` for `'a`, and
-///   the states in it, but the one `checking` names, are not changed by anyone for `'a`.
+///   the states in it, but the one `checking` names, are not changed for `'a`, but for the C
+///   fields the views of the states never read (see [`PlaneState`] and [`OpaqueCrtcState`]).
 /// - `checking` is null, or the plane or CRTC whose new state the driver holds as a `&mut`.
 pub struct AtomicCommit<'a, T: drm::Driver> {
     commit: *mut bindings::drm_atomic_commit,
@@ -105,8 +106,9 @@ impl<'a, T: drm::Driver> AtomicCommit<'a, T> {
         // (checked above).
         let state =
             unsafe { bindings::drm_atomic_get_old_plane_state(self.commit, plane.as_raw()) };
-        // SAFETY: A state in the commit is a state of a plane of `P`, valid and not changed
-        // for `'a` (type invariant): old states are never checked.
+        // SAFETY: A state in the commit is a state of a plane of `P`, valid and, but for the
+        // fields its view never reads, not changed for `'a` (type invariant): old states are
+        // never checked.
         (!state.is_null()).then(|| unsafe { PlaneState::from_raw(state) })
     }
 
@@ -180,7 +182,7 @@ impl<'a, T: drm::Driver> AtomicCommit<'a, T> {
         &self,
         state: &PlaneState<P>,
     ) -> Option<&'a OpaqueCrtcState<T>> {
-        let crtc = state.raw().crtc;
+        let crtc = super::plane::plane_state_field!(state, crtc);
         if crtc.is_null() {
             return None;
         }
@@ -207,7 +209,9 @@ impl<'a, T: drm::Driver> AtomicCommit<'a, T> {
         old: &PlaneState<P>,
         new: &PlaneState<P>,
     ) -> Option<Rect> {
-        if old.raw().plane != new.raw().plane {
+        if super::plane::plane_state_field!(old, plane)
+            != super::plane::plane_state_field!(new, plane)
+        {
             return None;
         }
         let mut rect = bindings::drm_rect::default();

@@ -2,13 +2,12 @@
 
 //! CRTCs: the scanout engines that blend planes into a video mode.
 //!
-//! A CRTC's vblank comes from one of two sources ([`VblankSource`]): a timer at the mode's
-//! refresh rate (`DRM_CRTC_VBLANK_TIMER_FUNCS`), which suits virtual displays, or the
-//! driver, which signals it from its own interrupt with [`Crtc::handle_vblank`]. Either way
-//! the abstraction handles vblank around the driver's callbacks: it turns vblank on after
+//! Every CRTC of this abstraction signals vblank from a timer at the mode's refresh rate
+//! (`DRM_CRTC_VBLANK_TIMER_FUNCS`), which suits virtual displays, and the abstraction handles
+//! vblank around the driver's callbacks: it turns vblank on after
 //! [`DriverCrtc::atomic_enable`], off before [`DriverCrtc::atomic_disable`], and sends or
 //! arms the commit's event at the end of each commit. Page flips therefore complete at the
-//! next vblank.
+//! next vblank of the timer.
 //!
 //! C header: [`include/drm/drm_crtc.h`](srctree/include/drm/drm_crtc.h)
 
@@ -42,18 +41,6 @@ use core::{
     ops::Deref,
     ptr, //
 };
-
-/// Where a CRTC's vblank comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VblankSource {
-    /// A timer at the mode's refresh rate, started and stopped with vblank. Modes the timer
-    /// cannot pace (faster than 1000 Hz, slower than 1 Hz) are rejected.
-    Timer,
-    /// The driver's interrupt: the driver turns it on and off
-    /// ([`DriverCrtc::enable_vblank`], [`DriverCrtc::disable_vblank`]) and calls
-    /// [`Crtc::handle_vblank`] at each vblank. Timestamps are taken when it does.
-    Driver,
-}
 
 /// Whether a mode can be used (`enum drm_mode_status`, the values drivers return).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,11 +167,8 @@ pub trait DriverCrtc: Send + Sync + Sized + 'static {
     /// The driver's data in each of the CRTC's states.
     type State: DriverState;
 
-    /// Where the CRTC's vblank comes from.
-    const VBLANK: VblankSource = VblankSource::Timer;
-
-    /// Tells whether the CRTC can show `mode` (`mode_valid`). With
-    /// [`VblankSource::Timer`], modes the timer cannot pace are rejected before this is asked.
+    /// Tells whether the CRTC can show `mode` (`mode_valid`). Modes the vblank timer cannot
+    /// pace are rejected before this is asked.
     fn mode_valid(_crtc: &Crtc<Self>, _mode: &DisplayMode) -> ModeStatus {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -203,7 +187,8 @@ pub trait DriverCrtc: Send + Sync + Sized + 'static {
     }
 
     /// Sets the CRTC's new mode, `state.mode()`, before its planes are updated
-    /// (`mode_set_nofb`). `state` is the CRTC's new, current state.
+    /// (`mode_set_nofb`), in a commit that changes the mode or the connectors of an enabled
+    /// CRTC. `state` is the CRTC's new, current state.
     fn mode_set_nofb(_crtc: &Crtc<Self>, _state: &CrtcState<Self>) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -213,24 +198,13 @@ pub trait DriverCrtc: Send + Sync + Sized + 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Turns the CRTC off, after vblank stopped.
+    /// Turns the CRTC off, after vblank stopped: in a modeset of a CRTC that was on.
     fn atomic_disable(_crtc: &Crtc<Self>, _commit: &AtomicCommit<'_, Self::Driver>) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Completes a commit, after its planes were updated and before its event is armed.
     fn atomic_flush(_crtc: &Crtc<Self>, _commit: &AtomicCommit<'_, Self::Driver>) {
-        build_error!(VTABLE_DEFAULT_ERROR)
-    }
-
-    /// Turns the CRTC's vblank interrupt on, for [`VblankSource::Driver`] (`enable_vblank`).
-    fn enable_vblank(_crtc: &Crtc<Self>) -> Result {
-        build_error!(VTABLE_DEFAULT_ERROR)
-    }
-
-    /// Turns the CRTC's vblank interrupt off, for [`VblankSource::Driver`]
-    /// (`disable_vblank`).
-    fn disable_vblank(_crtc: &Crtc<Self>) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
@@ -257,8 +231,6 @@ unsafe impl<T: DriverCrtc> Send for Crtc<T> {}
 unsafe impl<T: DriverCrtc> Sync for Crtc<T> {}
 
 impl<T: DriverCrtc> Crtc<T> {
-    const TIMER: bool = matches!(T::VBLANK, VblankSource::Timer);
-
     const FUNCS: bindings::drm_crtc_funcs = bindings::drm_crtc_funcs {
         reset: Some(Self::reset_callback),
         destroy: Some(Self::destroy_callback),
@@ -266,34 +238,16 @@ impl<T: DriverCrtc> Crtc<T> {
         page_flip: Some(bindings::drm_atomic_helper_page_flip),
         atomic_duplicate_state: Some(Self::duplicate_state_callback),
         atomic_destroy_state: Some(Self::destroy_state_callback),
-        enable_vblank: if Self::TIMER {
-            Some(bindings::drm_crtc_vblank_helper_enable_vblank_timer)
-        } else if T::HAS_ENABLE_VBLANK {
-            Some(Self::enable_vblank_callback)
-        } else {
-            None
-        },
-        disable_vblank: if Self::TIMER {
-            Some(bindings::drm_crtc_vblank_helper_disable_vblank_timer)
-        } else if T::HAS_DISABLE_VBLANK {
-            Some(Self::disable_vblank_callback)
-        } else {
-            None
-        },
-        get_vblank_timestamp: if Self::TIMER {
-            Some(bindings::drm_crtc_vblank_helper_get_vblank_timestamp_from_timer)
-        } else {
-            None
-        },
+        enable_vblank: Some(bindings::drm_crtc_vblank_helper_enable_vblank_timer),
+        disable_vblank: Some(bindings::drm_crtc_vblank_helper_disable_vblank_timer),
+        get_vblank_timestamp: Some(
+            bindings::drm_crtc_vblank_helper_get_vblank_timestamp_from_timer,
+        ),
         ..pin_init::zeroed()
     };
 
     const HELPER_FUNCS: bindings::drm_crtc_helper_funcs = bindings::drm_crtc_helper_funcs {
-        mode_valid: if Self::TIMER || T::HAS_MODE_VALID {
-            Some(Self::mode_valid_callback)
-        } else {
-            None
-        },
+        mode_valid: Some(Self::mode_valid_callback),
         mode_set_nofb: if T::HAS_MODE_SET_NOFB {
             Some(Self::mode_set_nofb_callback)
         } else {
@@ -441,28 +395,6 @@ impl<T: DriverCrtc> Crtc<T> {
         unsafe { drm::Device::from_raw((*self.as_raw()).dev) }
     }
 
-    /// Signals a vblank of the CRTC, from the driver's interrupt (`drm_crtc_handle_vblank()`):
-    /// completes the events armed for it. Returns `false` if vblank is not set up, or the
-    /// CRTC's vblank comes from the timer.
-    ///
-    /// Any context may call it, hard interrupts included.
-    pub fn handle_vblank(&self) -> bool {
-        if Self::TIMER {
-            return false;
-        }
-        // SAFETY: The device outlives its CRTCs; `num_crtcs` is written once, by
-        // `drm_vblank_init()` at registration, before userspace or an interrupt can enable
-        // vblank.
-        let num_crtcs = unsafe { ptr::read_volatile(&raw const (*self.device_raw()).num_crtcs) };
-        if num_crtcs == 0 {
-            // Before registration: the core would warn.
-            return false;
-        }
-        // SAFETY: `crtc` is an initialized CRTC of a device whose vblank is initialized; the
-        // helper takes the locks it needs, from any context.
-        unsafe { bindings::drm_crtc_handle_vblank(self.as_raw()) }
-    }
-
     /// # Safety
     ///
     /// `crtc` must be a CRTC of `Self` that the DRM core releases: it is not used again, and its
@@ -482,8 +414,8 @@ impl<T: DriverCrtc> Crtc<T> {
     ///
     /// `crtc` must be a valid CRTC of `Self`, whose state nothing else uses during the call.
     unsafe extern "C" fn reset_callback(crtc: *mut bindings::drm_crtc) {
-        // SAFETY: The core resets the CRTC's state with the mode configuration locked, or before
-        // the device is registered: nothing else uses it.
+        // SAFETY: The only reset is `drm_mode_config_reset()` in `ModeConfig::finish()`, on a
+        // device that is not registered yet: nothing else uses the CRTC's state.
         let old = unsafe { (*crtc).state };
         if !old.is_null() {
             // SAFETY: Every state of a CRTC of `Self` is a `CrtcState<T>`; the CRTC lets go of it
@@ -502,9 +434,9 @@ impl<T: DriverCrtc> Crtc<T> {
     unsafe extern "C" fn duplicate_state_callback(
         crtc: *mut bindings::drm_crtc,
     ) -> *mut bindings::drm_crtc_state {
-        // SAFETY: `crtc` is valid and locked; its current state, a `CrtcState<T>` or null, is
-        // only read meanwhile, by this and by the commit that made it current. The helper copies
-        // it into the new, zeroed state and takes references for the copy.
+        // SAFETY: `crtc` is valid and locked; its current state is a `CrtcState<T>` or null. Its
+        // driver data is not changed any more (only a private new state's is), and the C helper
+        // copies the C part into the new, zeroed state and takes references for the copy.
         unsafe {
             Subclassed::<_, T::State>::duplicate((*crtc).state, |new| {
                 bindings::__drm_atomic_helper_crtc_duplicate_state(crtc, new)
@@ -539,7 +471,7 @@ impl<T: DriverCrtc> Crtc<T> {
         // SAFETY: The helpers call this with a CRTC of `Self` and a valid mode, which nobody
         // changes meanwhile.
         let (this, mode) = unsafe { (Self::from_raw(crtc), DisplayMode::from_raw(mode)) };
-        if Self::TIMER && !timer_can_emulate(mode) {
+        if !timer_can_emulate(mode) {
             return ModeStatus::ClockRange.to_raw();
         }
         if T::HAS_MODE_VALID {
@@ -588,8 +520,9 @@ impl<T: DriverCrtc> Crtc<T> {
     /// `crtc` must be a valid CRTC of `Self`, during the commit that set its mode.
     unsafe extern "C" fn mode_set_nofb_callback(crtc: *mut bindings::drm_crtc) {
         // SAFETY: The helpers call this with a CRTC of `Self` while the commit that made its
-        // state current is applied: nothing changes the state meanwhile, and no later commit
-        // replaces it before this one is done.
+        // state current is applied, before that commit's `hw_done`; the next commit's
+        // `drm_atomic_helper_swap_state()` waits for that `hw_done`, so the state stays the
+        // CRTC's, and its fields read here are not changed meanwhile.
         let (this, state) = unsafe { (Self::from_raw(crtc), CrtcState::from_raw((*crtc).state)) };
         T::mode_set_nofb(this, state);
     }
@@ -643,25 +576,6 @@ impl<T: DriverCrtc> Crtc<T> {
         // arms it for the next vblank, or sends it now if vblank is off.
         unsafe { bindings::drm_crtc_vblank_atomic_flush(crtc, commit) };
     }
-
-    /// # Safety
-    ///
-    /// `crtc` must be a valid CRTC of `Self`.
-    unsafe extern "C" fn enable_vblank_callback(crtc: *mut bindings::drm_crtc) -> c_int {
-        // SAFETY: The vblank core calls this with a CRTC of `Self`.
-        match T::enable_vblank(unsafe { Self::from_raw(crtc) }) {
-            Ok(()) => 0,
-            Err(e) => e.to_errno(),
-        }
-    }
-
-    /// # Safety
-    ///
-    /// `crtc` must be a valid CRTC of `Self`.
-    unsafe extern "C" fn disable_vblank_callback(crtc: *mut bindings::drm_crtc) {
-        // SAFETY: The vblank core calls this with a CRTC of `Self`.
-        T::disable_vblank(unsafe { Self::from_raw(crtc) });
-    }
 }
 
 /// The shortest frame the vblank timer emulates: 1 ms (1000 Hz).
@@ -697,8 +611,10 @@ fn timer_can_pace(clock: c_int, htotal: u16, vtotal: u16) -> bool {
 ///
 /// # Invariants
 ///
-/// `state` is a valid `struct drm_crtc_state` of a device of driver `T`, not changed while
-/// a `&OpaqueCrtcState` exists.
+/// `state` is a valid `struct drm_crtc_state` of a device of driver `T`. While a
+/// `&OpaqueCrtcState` exists, nobody changes its fields but `event` and `commit`, which the
+/// previous commit's tail may still clear on the CRTC's current state, and which this view
+/// never reads.
 #[repr(transparent)]
 pub struct OpaqueCrtcState<T: drm::Driver> {
     state: Opaque<bindings::drm_crtc_state>,
@@ -714,19 +630,17 @@ impl<T: drm::Driver> OpaqueCrtcState<T> {
         unsafe { &*ptr.cast() }
     }
 
-    fn raw(&self) -> &bindings::drm_crtc_state {
-        // SAFETY: `state` is valid and not changed meanwhile (type invariants).
-        unsafe { &*self.state.get() }
-    }
-
     /// Whether the CRTC is on.
     pub fn active(&self) -> bool {
-        self.raw().active
+        // SAFETY: `state` is valid and `active` is not changed meanwhile (type invariants); the
+        // field is read alone, without a reference to the whole state.
+        unsafe { (*self.state.get()).active }
     }
 
     /// Whether the CRTC has a mode and planes, on or not (`enable`).
     pub fn enable(&self) -> bool {
-        self.raw().enable
+        // SAFETY: As for `active()`.
+        unsafe { (*self.state.get()).enable }
     }
 
     /// Whether the commit changes the CRTC's mode, or turns it on or off
@@ -750,8 +664,9 @@ impl<T: drm::Driver> OpaqueCrtcState<T> {
 ///
 /// - Its C state is a valid `struct drm_crtc_state` of a CRTC of `T`, in a box that the CRTC's
 ///   `atomic_destroy_state` callback frees.
-/// - Nobody changes a state while a `&CrtcState` to it exists; a `&mut CrtcState` is the only
-///   reference to it.
+/// - While a `&CrtcState` exists, nobody changes the driver's data, nor the C fields but those
+///   an [`OpaqueCrtcState`] never reads. A `&mut CrtcState` is the only reference to the
+///   state, which is private to its commit.
 #[repr(transparent)]
 pub struct CrtcState<T: DriverCrtc>(Subclassed<bindings::drm_crtc_state, T::State>);
 

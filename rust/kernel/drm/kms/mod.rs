@@ -22,7 +22,7 @@
 //! Framebuffers are GEM framebuffers (`drm_gem_fb_create_with_dirty()`): every plane of a
 //! framebuffer is a GEM object of the driver's type, checked against the framebuffer's size,
 //! and `DRM_IOCTL_MODE_DIRTYFB` becomes an atomic commit with damage clips. CRTCs signal
-//! vblank from a timer, which suits virtual displays, or from the driver's interrupt.
+//! vblank from a timer, which suits virtual displays.
 //!
 //! Planes and CRTCs carry the driver's data in each of their states ([`DriverPlane::State`],
 //! [`DriverCrtc::State`]), made and dropped with the C states. A commit's checks and
@@ -69,8 +69,7 @@ pub use self::{
         DisplayMode,
         DriverCrtc,
         ModeStatus,
-        OpaqueCrtcState,
-        VblankSource, //
+        OpaqueCrtcState, //
     },
     encoder::{
         Encoder,
@@ -250,6 +249,13 @@ impl<'a, T: drm::Driver> ModeConfig<'a, T> {
         }
         // SAFETY: As above; every mode object is fully created.
         unsafe { bindings::drm_mode_config_reset(raw) };
+        // A reset that could not allocate a state leaves the object without one, which the core
+        // would dereference once userspace sees the device.
+        //
+        // SAFETY: As above; the helper only walks the object lists.
+        if !unsafe { bindings::drm_mode_config_states_allocated(raw) } {
+            return Err(ENOMEM);
+        }
         Ok(())
     }
 

@@ -79,9 +79,9 @@ pub struct PlaneLimits {
 /// (`struct drm_plane_helper_funcs`).
 ///
 /// The optional callbacks that a driver does not implement stay what the C helpers do
-/// without them: without [`DriverPlane::atomic_check`], the core does not check the plane
-/// at all (nor compute what it shows: call [`PlaneState::check_plane_state`] from the
-/// driver's check); without [`DriverPlane::prepare_fb`], the framebuffer's implicit fences
+/// without them: without [`DriverPlane::atomic_check`], the core checks only what it checks for
+/// every plane (`drm_atomic_plane_check()`), and does not compute what the plane shows (call
+/// [`PlaneState::check_plane_state`] from the driver's check); without [`DriverPlane::prepare_fb`], the framebuffer's implicit fences
 /// are waited for, as for any GEM framebuffer.
 #[vtable]
 pub trait DriverPlane: Send + Sync + Sized + 'static {
@@ -113,7 +113,8 @@ pub trait DriverPlane: Send + Sync + Sized + 'static {
     }
 
     /// Makes the plane's new state (`plane`'s current state, see
-    /// [`AtomicCommit::new_plane_state`]) visible (`atomic_update`).
+    /// [`AtomicCommit::new_plane_state`]) visible (`atomic_update`): for every plane of the
+    /// commit on a CRTC, and for one being disabled (a new state without a CRTC).
     ///
     /// The device may be unplugged by now, in which case the driver must not expect it to
     /// answer.
@@ -122,10 +123,12 @@ pub trait DriverPlane: Send + Sync + Sized + 'static {
 
 /// A primary plane that no CRTC shows yet: [`Crtc::new`](super::Crtc::new) takes it, so a
 /// primary plane is the primary plane of exactly one CRTC.
+#[must_use = "a primary plane without a CRTC makes the device's registration warn"]
 pub struct PrimaryPlane<'a, T: DriverPlane>(&'a Plane<T>);
 
 /// A cursor plane that no CRTC shows yet: [`Crtc::new_with_cursor`](super::Crtc::new_with_cursor)
 /// takes it, so a cursor plane is the cursor of at most one CRTC.
+#[must_use = "a cursor plane is only used once a CRTC takes it"]
 pub struct CursorPlane<'a, T: DriverPlane>(&'a Plane<T>);
 
 impl<'a, T: DriverPlane> PrimaryPlane<'a, T> {
@@ -360,8 +363,8 @@ impl<T: DriverPlane> Plane<T> {
     ///
     /// `plane` must be a valid plane of `Self`, whose state nothing else uses during the call.
     unsafe extern "C" fn reset_callback(plane: *mut bindings::drm_plane) {
-        // SAFETY: The core resets the plane's state with the mode configuration locked, or before
-        // the device is registered: nothing else uses it.
+        // SAFETY: The only reset is `drm_mode_config_reset()` in `ModeConfig::finish()`, on a
+        // device that is not registered yet: nothing else uses the plane's state.
         let old = unsafe { (*plane).state };
         if !old.is_null() {
             // SAFETY: Every state of a plane of `Self` is a `PlaneState<T>`; the plane lets go of
@@ -380,9 +383,9 @@ impl<T: DriverPlane> Plane<T> {
     unsafe extern "C" fn duplicate_state_callback(
         plane: *mut bindings::drm_plane,
     ) -> *mut bindings::drm_plane_state {
-        // SAFETY: `plane` is valid and locked; its current state, a `PlaneState<T>` or null, is
-        // only read meanwhile, by this and by the commit that made it current. The helper copies
-        // it into the new, zeroed state and takes references for the copy.
+        // SAFETY: `plane` is valid and locked; its current state is a `PlaneState<T>` or null.
+        // Its driver data is not changed any more (only a private new state's is), and the C
+        // helper copies the C part into the new, zeroed state and takes references for the copy.
         unsafe {
             Subclassed::<_, T::State>::duplicate((*plane).state, |new| {
                 bindings::__drm_atomic_helper_plane_duplicate_state(plane, new)
@@ -489,10 +492,24 @@ impl<T: DriverPlane> Plane<T> {
 ///
 /// - Its C state is a valid `struct drm_plane_state` of a plane of `T`, in a box that the
 ///   plane's `atomic_destroy_state` callback frees.
-/// - Nobody changes a state while a `&PlaneState` to it exists; a `&mut PlaneState` is the
-///   only reference to it.
+/// - While a `&PlaneState` exists, nobody changes the driver's data, nor the C fields but
+///   `fence` and `commit`, which the previous commit's tail may still clear on the plane's
+///   current state. A `&mut PlaneState` is the only reference to the state, which is private
+///   to its commit.
 #[repr(transparent)]
 pub struct PlaneState<T: DriverPlane>(Subclassed<bindings::drm_plane_state, T::State>);
+
+/// Reads field `$field` of the C part of `$state`, a [`PlaneState`], by value: no reference to
+/// the whole C state is made, since the core writes some of its fields (`fence`, `commit`) on
+/// the current state while the next commit reads it.
+macro_rules! plane_state_field {
+    ($state:expr, $field:ident) => {
+        // SAFETY: The C state is valid, and its fields other than `fence` and `commit` are not
+        // changed while the `PlaneState` is borrowed (type invariants).
+        unsafe { (*$state.as_raw()).$field }
+    };
+}
+pub(crate) use plane_state_field;
 
 impl<T: DriverPlane> PlaneState<T> {
     /// # Safety
@@ -516,11 +533,6 @@ impl<T: DriverPlane> PlaneState<T> {
         self.0.state.get()
     }
 
-    pub(crate) fn raw(&self) -> &bindings::drm_plane_state {
-        // SAFETY: `state` is valid and not changed meanwhile (type invariants).
-        unsafe { &*self.as_raw() }
-    }
-
     /// The driver's data in this state.
     pub fn data(&self) -> &T::State {
         &self.0.data
@@ -534,7 +546,7 @@ impl<T: DriverPlane> PlaneState<T> {
 
     /// The framebuffer the plane shows, if any.
     pub fn fb(&self) -> Option<&Framebuffer<T::Driver>> {
-        let fb = self.raw().fb;
+        let fb = plane_state_field!(self, fb);
         // SAFETY: The state holds a reference to its framebuffer, a framebuffer of this
         // device made by the mode configuration's `fb_create`.
         (!fb.is_null()).then(|| unsafe { Framebuffer::from_raw(fb) })
@@ -542,7 +554,7 @@ impl<T: DriverPlane> PlaneState<T> {
 
     /// The index of the CRTC the plane is on, if any.
     pub fn crtc_index(&self) -> Option<u32> {
-        let crtc = self.raw().crtc;
+        let crtc = plane_state_field!(self, crtc);
         // SAFETY: A state's CRTC is a CRTC of the same device, which outlives the state.
         (!crtc.is_null()).then(|| unsafe { bindings::drm_crtc_index(crtc) })
     }
@@ -550,12 +562,12 @@ impl<T: DriverPlane> PlaneState<T> {
     /// Whether the plane shows anything: it has a framebuffer, and some of it is on the CRTC,
     /// as [`PlaneState::check_plane_state`] found.
     pub fn visible(&self) -> bool {
-        self.raw().visible
+        plane_state_field!(self, visible)
     }
 
     /// The part of the framebuffer shown, in whole pixels, as the checks clipped it.
     pub fn src(&self) -> Rect {
-        let src = &self.raw().src;
+        let src = plane_state_field!(self, src);
         Rect {
             x1: src.x1 >> 16,
             y1: src.y1 >> 16,
@@ -566,26 +578,36 @@ impl<T: DriverPlane> PlaneState<T> {
 
     /// The source rectangle as userspace set it, in 16.16 fixed point: x, y, width, height.
     pub fn src_fixed(&self) -> (u32, u32, u32, u32) {
-        let s = self.raw();
-        (s.src_x, s.src_y, s.src_w, s.src_h)
+        (
+            plane_state_field!(self, src_x),
+            plane_state_field!(self, src_y),
+            plane_state_field!(self, src_w),
+            plane_state_field!(self, src_h),
+        )
     }
 
     /// Where the plane is on the CRTC, as userspace set it: x, y, width, height.
     pub fn crtc_rect(&self) -> (i32, i32, u32, u32) {
-        let s = self.raw();
-        (s.crtc_x, s.crtc_y, s.crtc_w, s.crtc_h)
+        (
+            plane_state_field!(self, crtc_x),
+            plane_state_field!(self, crtc_y),
+            plane_state_field!(self, crtc_w),
+            plane_state_field!(self, crtc_h),
+        )
     }
 
     /// The cursor's hot spot, for cursor planes of drivers with
     /// [`drm::Driver::FEAT_CURSOR_HOTSPOT`].
     pub fn hotspot(&self) -> (i32, i32) {
-        let s = self.raw();
-        (s.hotspot_x, s.hotspot_y)
+        (
+            plane_state_field!(self, hotspot_x),
+            plane_state_field!(self, hotspot_y),
+        )
     }
 
     /// Whether `self` and `other` show the same framebuffer.
     pub fn same_fb(&self, other: &Self) -> bool {
-        self.raw().fb == other.raw().fb
+        plane_state_field!(self, fb) == plane_state_field!(other, fb)
     }
 
     /// Makes the commit update the whole framebuffer, whatever damage userspace reported with
@@ -612,7 +634,7 @@ impl<T: DriverPlane> PlaneState<T> {
     ) -> Result {
         let min_scale = c_int::try_from(limits.min_scale)?;
         let max_scale = c_int::try_from(limits.max_scale)?;
-        let (fb, crtc) = (self.raw().fb, self.raw().crtc);
+        let (fb, crtc) = (plane_state_field!(self, fb), plane_state_field!(self, crtc));
         let crtc_state = if crtc.is_null() {
             if !fb.is_null() {
                 // The core rejects this before any driver check; the helper would warn.

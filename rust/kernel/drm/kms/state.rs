@@ -17,7 +17,7 @@ use core::ptr;
 
 /// The driver's data in every state of a plane or a CRTC.
 ///
-/// A state after a reset (at registration, and on resume) carries `Default::default()`.
+/// A state after a reset (at registration) carries `Default::default()`.
 /// Every commit starts from a [`duplicate`](DriverState::duplicate) of the object's current
 /// state, which the object's check (and a plane's `prepare_fb`) may change while the commit is
 /// private. The data is dropped with the C state.
@@ -71,15 +71,17 @@ impl<S, D: DriverState> Subclassed<S, D> {
     ///
     /// # Safety
     ///
-    /// `current` must be null or a state of [`Subclassed::alloc`] that nobody changes during
-    /// the call; `copy` must initialize the C part of the new, zeroed state it is given.
+    /// `current` must be null or a state of [`Subclassed::alloc`] whose driver data nobody
+    /// changes during the call; `copy` must initialize the C part of the new, zeroed state it
+    /// is given.
     pub(crate) unsafe fn duplicate(current: *mut S, copy: impl FnOnce(*mut S)) -> *mut S {
         if current.is_null() {
             return ptr::null_mut();
         }
-        // SAFETY: `current` is a `Self` (type invariant of `alloc()`), not changed meanwhile.
-        let current = unsafe { &*current.cast::<Self>() };
-        let Ok(data) = current.data.duplicate() else {
+        // SAFETY: `current` is a `Self` (type invariant of `alloc()`) whose data is not changed
+        // meanwhile; only the data is referenced, not the C state.
+        let data = unsafe { &(*current.cast::<Self>()).data };
+        let Ok(data) = data.duplicate() else {
             return ptr::null_mut();
         };
         let new = Self::alloc(data);
@@ -146,6 +148,7 @@ mod tests {
 
     #[test]
     fn states_are_made_copied_and_freed_with_their_data() {
+        LIVE.store(0, Relaxed);
         let first = State::alloc(Counted::default());
         assert!(!first.is_null());
         assert_eq!(LIVE.load(Relaxed), 1);
@@ -180,6 +183,7 @@ mod tests {
 
     #[test]
     fn a_failed_duplicate_makes_no_state() {
+        LIVE.store(0, Relaxed);
         let first = State::alloc(Counted::default());
         FAIL_NEXT.store(true, Relaxed);
         let mut copied = false;
