@@ -75,3 +75,33 @@ fn check_changes_its_state<P: kms::DriverPlane>(
     *new.data_mut() = Default::default();
     Ok(())
 }
+
+/// A CRTC whose vblank is its driver's interrupt: it turns the interrupt on and off, and the
+/// interrupt handler reports vblanks through a handle.
+#[allow(dead_code)]
+struct InterruptCrtc<D>(core::marker::PhantomData<fn() -> D>);
+
+#[derive(Default)]
+struct NoState;
+
+impl kms::DriverState for NoState {}
+
+#[vtable]
+impl<D: drm::Driver + 'static> kms::DriverCrtc for InterruptCrtc<D> {
+    type Driver = D;
+    type State = NoState;
+
+    const VBLANK: kms::VblankSource = kms::VblankSource::Interrupt;
+
+    fn enable_vblank(_crtc: &kms::Crtc<Self>) -> Result {
+        Ok(())
+    }
+
+    fn disable_vblank(_crtc: &kms::Crtc<Self>) {}
+}
+
+#[allow(dead_code)]
+fn report_vblank<D: drm::Driver>(reg: &drm::Registration<'_, D>, crtc: u32) -> Result<bool> {
+    let handle = kms::VblankHandle::new(reg, crtc)?;
+    Ok(handle.handle())
+}

@@ -41,7 +41,8 @@ use core::{
 ///
 /// - `commit` is a valid `struct drm_atomic_commit` of a device of driver `T` for `'a`, and
 ///   the states in it, but the one `checking` names, are not changed for `'a`, but for the C
-///   fields the views of the states never read (see [`PlaneState`] and [`OpaqueCrtcState`]).
+///   fields the views of the states never read, and driver data with interior mutability (see
+///   [`PlaneState`] and [`OpaqueCrtcState`]).
 /// - `checking` is null, or the plane or CRTC whose new state the driver holds as a `&mut`.
 pub struct AtomicCommit<'a, T: drm::Driver> {
     commit: *mut bindings::drm_atomic_commit,

@@ -2,12 +2,12 @@
 
 //! CRTCs: the scanout engines that blend planes into a video mode.
 //!
-//! Every CRTC of this abstraction signals vblank from a timer at the mode's refresh rate
-//! (`DRM_CRTC_VBLANK_TIMER_FUNCS`), which suits virtual displays, and the abstraction handles
-//! vblank around the driver's callbacks: it turns vblank on after
-//! [`DriverCrtc::atomic_enable`], off before [`DriverCrtc::atomic_disable`], and sends or
-//! arms the commit's event at the end of each commit. Page flips therefore complete at the
-//! next vblank of the timer.
+//! A CRTC signals vblank from a timer at the mode's refresh rate
+//! (`DRM_CRTC_VBLANK_TIMER_FUNCS`), which suits virtual displays, or from the driver's
+//! interrupt ([`DriverCrtc::VBLANK`]). The abstraction handles vblank around the driver's
+//! callbacks: it turns vblank on after [`DriverCrtc::atomic_enable`], off before
+//! [`DriverCrtc::atomic_disable`], and sends or arms the commit's event at the end of each
+//! commit. Page flips therefore complete at the next vblank.
 //!
 //! C header: [`include/drm/drm_crtc.h`](srctree/include/drm/drm_crtc.h)
 
@@ -16,11 +16,16 @@ use super::{
     plane::{
         CursorPlane,
         DriverPlane,
+        Plane,
         PrimaryPlane, //
     },
     state::{
         DriverState,
         Subclassed, //
+    },
+    vblank::{
+        self,
+        VblankSource, //
     },
 };
 use crate::{
@@ -167,8 +172,24 @@ pub trait DriverCrtc: Send + Sync + Sized + 'static {
     /// The driver's data in each of the CRTC's states.
     type State: DriverState;
 
-    /// Tells whether the CRTC can show `mode` (`mode_valid`). Modes the vblank timer cannot
-    /// pace are rejected before this is asked.
+    /// Where the CRTC's vblank comes from: the timer unless the driver says otherwise.
+    const VBLANK: VblankSource = VblankSource::Timer;
+
+    /// Turns the CRTC's vblank interrupt on (`enable_vblank`), for a CRTC whose source is
+    /// [`VblankSource::Interrupt`], which must implement it. Called with the core's vblank
+    /// lock held and interrupts off: it must not sleep.
+    fn enable_vblank(_crtc: &Crtc<Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Turns the CRTC's vblank interrupt off (`disable_vblank`), for a CRTC whose source is
+    /// [`VblankSource::Interrupt`], which must implement it. Called as `enable_vblank` is.
+    fn disable_vblank(_crtc: &Crtc<Self>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Tells whether the CRTC can show `mode` (`mode_valid`). On a CRTC whose vblank is the
+    /// timer's, modes the timer cannot pace are rejected before this is asked.
     fn mode_valid(_crtc: &Crtc<Self>, _mode: &DisplayMode) -> ModeStatus {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -238,12 +259,25 @@ impl<T: DriverCrtc> Crtc<T> {
         page_flip: Some(bindings::drm_atomic_helper_page_flip),
         atomic_duplicate_state: Some(Self::duplicate_state_callback),
         atomic_destroy_state: Some(Self::destroy_state_callback),
-        enable_vblank: Some(bindings::drm_crtc_vblank_helper_enable_vblank_timer),
-        disable_vblank: Some(bindings::drm_crtc_vblank_helper_disable_vblank_timer),
-        get_vblank_timestamp: Some(
-            bindings::drm_crtc_vblank_helper_get_vblank_timestamp_from_timer,
-        ),
-        ..pin_init::zeroed()
+        enable_vblank: match T::VBLANK {
+            VblankSource::Timer => Some(bindings::drm_crtc_vblank_helper_enable_vblank_timer),
+            VblankSource::Interrupt => Some(Self::enable_vblank_callback),
+        },
+        disable_vblank: match T::VBLANK {
+            VblankSource::Timer => Some(bindings::drm_crtc_vblank_helper_disable_vblank_timer),
+            VblankSource::Interrupt => Some(Self::disable_vblank_callback),
+        },
+        // Without it, the core timestamps each vblank when the driver reports it.
+        get_vblank_timestamp: match T::VBLANK {
+            VblankSource::Timer => {
+                Some(bindings::drm_crtc_vblank_helper_get_vblank_timestamp_from_timer)
+            }
+            VblankSource::Interrupt => None,
+        },
+        ..{
+            vblank::check_source::<T>();
+            pin_init::zeroed()
+        }
     };
 
     const HELPER_FUNCS: bindings::drm_crtc_helper_funcs = bindings::drm_crtc_helper_funcs {
@@ -273,7 +307,7 @@ impl<T: DriverCrtc> Crtc<T> {
         primary: PrimaryPlane<'a, P>,
         data: impl PinInit<T, Error>,
     ) -> Result<&'a Self> {
-        Self::init(mode_config, primary.plane().as_raw(), ptr::null_mut(), data)
+        Self::init::<P, P>(mode_config, primary, None, data)
     }
 
     /// Creates a CRTC on `mode_config` with `data`, that shows `primary` and `cursor`.
@@ -290,28 +324,32 @@ impl<T: DriverCrtc> Crtc<T> {
         P: DriverPlane<Driver = T::Driver>,
         C: DriverPlane<Driver = T::Driver>,
     {
-        let cursor = cursor.plane();
-        if cursor.device_raw() != mode_config.as_raw() {
-            return Err(EINVAL);
-        }
-        Self::init(mode_config, primary.plane().as_raw(), cursor.as_raw(), data)
+        Self::init(mode_config, primary, Some(cursor), data)
     }
 
-    /// Creates the CRTC; `primary` (and `cursor`, if not null) are planes of the same driver.
-    fn init<'a>(
+    /// Creates the CRTC that shows `primary` and `cursor`.
+    fn init<'a, P, C>(
         mode_config: &ModeConfig<'a, T::Driver>,
-        primary: *mut bindings::drm_plane,
-        cursor: *mut bindings::drm_plane,
+        primary: PrimaryPlane<'a, P>,
+        cursor: Option<CursorPlane<'a, C>>,
         data: impl PinInit<T, Error>,
-    ) -> Result<&'a Self> {
+    ) -> Result<&'a Self>
+    where
+        P: DriverPlane<Driver = T::Driver>,
+        C: DriverPlane<Driver = T::Driver>,
+    {
         // Two devices of the same driver have planes of the same type; the core would link
         // the CRTC into one device's lists and the planes into the other's.
         let dev = mode_config.as_raw();
-        // SAFETY: `primary` is an initialized plane (from a `PrimaryPlane`), whose device is set
-        // once.
-        if unsafe { (*primary).dev } != dev {
+        let (primary, cursor): (&Plane<P>, Option<&Plane<C>>) =
+            (primary.plane(), cursor.as_ref().map(CursorPlane::plane));
+        if primary.device_raw() != dev || cursor.is_some_and(|c| c.device_raw() != dev) {
             return Err(EINVAL);
         }
+        let (primary, cursor) = (
+            primary.as_raw(),
+            cursor.map_or(ptr::null_mut(), Plane::as_raw),
+        );
         let new = KBox::pin_init(
             try_pin_init!(Self {
                 crtc: Opaque::zeroed(),
@@ -435,7 +473,8 @@ impl<T: DriverCrtc> Crtc<T> {
         crtc: *mut bindings::drm_crtc,
     ) -> *mut bindings::drm_crtc_state {
         // SAFETY: `crtc` is valid and locked; its current state is a `CrtcState<T>` or null. Its
-        // driver data is not changed any more (only a private new state's is), and the C helper
+        // driver data is only changed through interior mutability any more (only a private new
+        // state's is changed otherwise), which `duplicate()` reads through `&`, and the C helper
         // copies the C part into the new, zeroed state and takes references for the copy.
         unsafe {
             Subclassed::<_, T::State>::duplicate((*crtc).state, |new| {
@@ -462,6 +501,26 @@ impl<T: DriverCrtc> Crtc<T> {
 
     /// # Safety
     ///
+    /// `crtc` must be a valid CRTC of `Self`.
+    unsafe extern "C" fn enable_vblank_callback(crtc: *mut bindings::drm_crtc) -> c_int {
+        // SAFETY: The core calls this with a CRTC of `Self`, which lives as long as its device.
+        let this = unsafe { Self::from_raw(crtc) };
+        match T::enable_vblank(this) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `crtc` must be a valid CRTC of `Self`.
+    unsafe extern "C" fn disable_vblank_callback(crtc: *mut bindings::drm_crtc) {
+        // SAFETY: As for `enable_vblank_callback`.
+        T::disable_vblank(unsafe { Self::from_raw(crtc) });
+    }
+
+    /// # Safety
+    ///
     /// `crtc` must be a valid CRTC of `Self`, and `mode` a valid mode that nothing changes
     /// during the call.
     unsafe extern "C" fn mode_valid_callback(
@@ -471,7 +530,7 @@ impl<T: DriverCrtc> Crtc<T> {
         // SAFETY: The helpers call this with a CRTC of `Self` and a valid mode, which nobody
         // changes meanwhile.
         let (this, mode) = unsafe { (Self::from_raw(crtc), DisplayMode::from_raw(mode)) };
-        if !timer_can_emulate(mode) {
+        if matches!(T::VBLANK, VblankSource::Timer) && !timer_can_emulate(mode) {
             return ModeStatus::ClockRange.to_raw();
         }
         if T::HAS_MODE_VALID {
@@ -664,8 +723,9 @@ impl<T: drm::Driver> OpaqueCrtcState<T> {
 ///
 /// - Its C state is a valid `struct drm_crtc_state` of a CRTC of `T`, in a box that the CRTC's
 ///   `atomic_destroy_state` callback frees.
-/// - While a `&CrtcState` exists, nobody changes the driver's data, nor the C fields but those
-///   an [`OpaqueCrtcState`] never reads. A `&mut CrtcState` is the only reference to the
+/// - While a `&CrtcState` exists, nobody changes the driver's data but through interior
+///   mutability (atomics, [`TakeOnce`](super::TakeOnce)), nor the C fields but those an
+///   [`OpaqueCrtcState`] never reads. A `&mut CrtcState` is the only reference to the
 ///   state, which is private to its commit.
 #[repr(transparent)]
 pub struct CrtcState<T: DriverCrtc>(Subclassed<bindings::drm_crtc_state, T::State>);

@@ -22,7 +22,8 @@
 //! Framebuffers are GEM framebuffers (`drm_gem_fb_create_with_dirty()`): every plane of a
 //! framebuffer is a GEM object of the driver's type, checked against the framebuffer's size,
 //! and `DRM_IOCTL_MODE_DIRTYFB` becomes an atomic commit with damage clips. CRTCs signal
-//! vblank from a timer, which suits virtual displays.
+//! vblank from a timer, which suits virtual displays, or from the driver's interrupt
+//! ([`VblankSource`]).
 //!
 //! Planes and CRTCs carry the driver's data in each of their states ([`DriverPlane::State`],
 //! [`DriverCrtc::State`]), made and dropped with the C states. A commit's checks and
@@ -53,6 +54,7 @@ pub mod encoder;
 pub mod framebuffer;
 pub mod plane;
 pub mod state;
+pub mod vblank;
 
 pub use self::{
     atomic::AtomicCommit,
@@ -87,7 +89,14 @@ pub use self::{
         PrimaryPlane,
         NO_SCALING, //
     },
-    state::DriverState,
+    state::{
+        DriverState,
+        TakeOnce, //
+    },
+    vblank::{
+        VblankHandle,
+        VblankSource, //
+    },
 };
 
 /// Pixel formats, as DRM fourcc codes (`include/uapi/drm/drm_fourcc.h`).

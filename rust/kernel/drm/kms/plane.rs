@@ -384,7 +384,8 @@ impl<T: DriverPlane> Plane<T> {
         plane: *mut bindings::drm_plane,
     ) -> *mut bindings::drm_plane_state {
         // SAFETY: `plane` is valid and locked; its current state is a `PlaneState<T>` or null.
-        // Its driver data is not changed any more (only a private new state's is), and the C
+        // Its driver data is only changed through interior mutability any more (only a private
+        // new state's is changed otherwise), which `duplicate()` reads through `&`, and the C
         // helper copies the C part into the new, zeroed state and takes references for the copy.
         unsafe {
             Subclassed::<_, T::State>::duplicate((*plane).state, |new| {
@@ -492,22 +493,35 @@ impl<T: DriverPlane> Plane<T> {
 ///
 /// - Its C state is a valid `struct drm_plane_state` of a plane of `T`, in a box that the
 ///   plane's `atomic_destroy_state` callback frees.
-/// - While a `&PlaneState` exists, nobody changes the driver's data, nor the C fields but
-///   `fence` and `commit`, which the previous commit's tail may still clear on the plane's
+/// - While a `&PlaneState` exists, nobody changes the driver's data but through interior
+///   mutability (atomics, [`TakeOnce`](super::TakeOnce)), nor the C fields but `fence` and
+///   `commit`, which the previous commit's tail may still clear on the plane's
 ///   current state. A `&mut PlaneState` is the only reference to the state, which is private
 ///   to its commit.
 #[repr(transparent)]
 pub struct PlaneState<T: DriverPlane>(Subclassed<bindings::drm_plane_state, T::State>);
 
-/// Reads field `$field` of the C part of `$state`, a [`PlaneState`], by value: no reference to
+/// Reads field `$field` of the C part of `$state`, a `&PlaneState`, by value: no reference to
 /// the whole C state is made, since the core writes some of its fields (`fence`, `commit`) on
 /// the current state while the next commit reads it.
+///
+/// `$state` is evaluated outside the `unsafe` block, and must be a `&PlaneState<_>`: the
+/// macro cannot be used on any other pointer.
 macro_rules! plane_state_field {
-    ($state:expr, $field:ident) => {
-        // SAFETY: The C state is valid, and its fields other than `fence` and `commit` are not
-        // changed while the `PlaneState` is borrowed (type invariants).
-        unsafe { (*$state.as_raw()).$field }
+    ($state:expr, fence) => {
+        compile_error!("`fence` changes under a shared `PlaneState`: it cannot be read this way")
     };
+    ($state:expr, commit) => {
+        compile_error!("`commit` changes under a shared `PlaneState`: it cannot be read this way")
+    };
+    ($state:expr, $field:ident) => {{
+        let state: &$crate::drm::kms::plane::PlaneState<_> = $state;
+        let raw = state.as_raw();
+        // SAFETY: `raw` is the valid C state of `state`, whose fields other than `fence` and
+        // `commit` are not changed while `state` is borrowed (type invariants of
+        // `PlaneState`).
+        unsafe { (*raw).$field }
+    }};
 }
 pub(crate) use plane_state_field;
 

@@ -11,9 +11,17 @@
 
 use crate::{
     prelude::*,
+    sync::atomic::{
+        AtomicFlag,
+        Relaxed, //
+    },
     types::Opaque, //
 };
-use core::ptr;
+use core::{
+    cell::UnsafeCell,
+    mem::MaybeUninit,
+    ptr, //
+};
 
 /// The driver's data in every state of a plane or a CRTC.
 ///
@@ -34,6 +42,92 @@ pub trait DriverState: Default + Send + Sync + Sized + 'static {
 }
 
 impl DriverState for () {}
+
+/// A value that a commit's check or `prepare_fb` puts in its state's data, and its update
+/// takes out, once: what the update hands over (the commands it submits) is then dropped
+/// when the update is done with it, not when the state is freed, a frame later.
+///
+/// The update sees its state shared (the next commit may already read it), so taking needs
+/// no `&mut`; setting does, and so happens while the state is private. Nothing ever reads the
+/// value in place: it is either still in the state, or with whoever took it. Any holder of a
+/// `&` can take it, so by convention only the callback of the commit that set it does: the
+/// next commit's check must not take from its old state.
+///
+/// # Invariants
+///
+/// `full` is true if and only if `value` holds a value, owned by `self`.
+pub struct TakeOnce<T> {
+    full: AtomicFlag,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+// SAFETY: A shared `TakeOnce` never hands out a reference to its value, only the value itself,
+// to one thread (`take()`): `T: Send` is all it needs. (`Send` follows from the fields.)
+unsafe impl<T: Send> Sync for TakeOnce<T> {}
+
+impl<T> Default for TakeOnce<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> TakeOnce<T> {
+    /// An empty one.
+    pub const fn new() -> Self {
+        // INVARIANT: Empty.
+        Self {
+            full: AtomicFlag::new(false),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }
+    }
+
+    /// Makes `value` the value to take (none for `None`), dropping the one there was.
+    pub fn set(&mut self, value: Option<T>) {
+        self.clear();
+        if let Some(value) = value {
+            // `self` is borrowed exclusively: nobody reads or writes the value meanwhile.
+            self.value.get_mut().write(value);
+            // INVARIANT: The value was just written.
+            *self.full.get_mut() = true;
+        }
+    }
+
+    /// Takes the value out, if there is one: the first caller gets it, any other `None`.
+    ///
+    /// Only the flag is atomic: the value was written through `&mut self`, before whatever
+    /// made `self` shared with this thread (the commit's locks and queues), which orders the
+    /// write before this read; `Relaxed` is enough.
+    #[must_use]
+    pub fn take(&self) -> Option<T> {
+        if !self.full.xchg(false, Relaxed) {
+            return None;
+        }
+        // SAFETY: `full` was true, so `value` holds a value (type invariant), written through
+        // `&mut self` before `self` was shared (see above). This caller is the only one that
+        // swapped `full` to false, so nobody else reads it. INVARIANT: `full` is false now, and
+        // the value moves out.
+        Some(unsafe { (*self.value.get()).assume_init_read() })
+    }
+
+    /// Whether there is a value to take.
+    pub fn is_full(&self) -> bool {
+        self.full.load(Relaxed)
+    }
+
+    fn clear(&mut self) {
+        if core::mem::replace(self.full.get_mut(), false) {
+            // SAFETY: `full` was true, so `value` holds a value (type invariant), which `self`
+            // owns and nobody else uses (`&mut self`). INVARIANT: `full` is false now.
+            unsafe { self.value.get_mut().assume_init_drop() };
+        }
+    }
+}
+
+impl<T> Drop for TakeOnce<T> {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
 
 /// A state of a plane or a CRTC: the C state `S`, then the driver's data `D`.
 ///
@@ -178,6 +272,39 @@ mod tests {
             State::free(second, |_| released += 1);
         }
         assert_eq!(released, 2);
+        assert_eq!(LIVE.load(Relaxed), 0);
+    }
+
+    #[test]
+    fn what_is_put_is_taken_once_or_dropped() {
+        LIVE.store(0, Relaxed);
+        let mut once = TakeOnce::new();
+        assert!(once.take().is_none() && !once.is_full());
+        once.set(Some(Counted::default()));
+        let mut second = Counted::default();
+        second.0 = 5;
+        once.set(Some(second));
+        // The first value was dropped when the second went in.
+        assert_eq!(LIVE.load(Relaxed), 1);
+        assert!(once.is_full());
+        let taken = once.take();
+        assert_eq!(taken.as_ref().map(|c| c.0), Some(5));
+        assert!(once.take().is_none() && !once.is_full());
+        drop(taken);
+        assert_eq!(LIVE.load(Relaxed), 0);
+
+        // What nobody took goes with the `TakeOnce`.
+        let mut left = TakeOnce::default();
+        left.set(Some(Counted::default()));
+        assert_eq!(LIVE.load(Relaxed), 1);
+        drop(left);
+        assert_eq!(LIVE.load(Relaxed), 0);
+
+        // Setting none drops what was there.
+        let mut cleared = TakeOnce::new();
+        cleared.set(Some(Counted::default()));
+        cleared.set(None);
+        assert!(!cleared.is_full());
         assert_eq!(LIVE.load(Relaxed), 0);
     }
 
