@@ -214,10 +214,16 @@ mod tests {
     /// Driver data that counts its instances and carries a value into duplicates.
     struct Counted(u32);
 
+    impl Counted {
+        fn new(value: u32) -> Self {
+            LIVE.fetch_add(1, Relaxed);
+            Self(value)
+        }
+    }
+
     impl Default for Counted {
         fn default() -> Self {
-            LIVE.fetch_add(1, Relaxed);
-            Self(0)
+            Self::new(0)
         }
     }
 
@@ -281,9 +287,7 @@ mod tests {
         let mut once = TakeOnce::new();
         assert!(once.take().is_none() && !once.is_full());
         once.set(Some(Counted::default()));
-        let mut second = Counted::default();
-        second.0 = 5;
-        once.set(Some(second));
+        once.set(Some(Counted::new(5)));
         // The first value was dropped when the second went in.
         assert_eq!(LIVE.load(Relaxed), 1);
         assert!(once.is_full());
