@@ -36,6 +36,13 @@ run=$OUT/igt-$run_name
 # only their subtests (the pixel, client, lifecycle and stress checks still run).
 testlist=${IGT_TESTLIST:-$TOP/igt/testlist.txt}
 [ -f "$testlist" ] || die "IGT_TESTLIST=$testlist: no such file"
+# The 3D profiles add the tests of igt/testlist-3d.txt (syncobj, sync_file,
+# prime), which mean something only on a device with 3D.
+if [ "$GPU" != 2d ] && [ -z "${IGT_TESTLIST:-}" ]; then
+	mkdir -p "$OUT"
+	cat "$TOP/igt/testlist.txt" "$TOP/igt/testlist-3d.txt" | awk '!seen[$0]++' >"$OUT/igt-testlist-$GPU.txt"
+	testlist=$OUT/igt-testlist-$GPU.txt
+fi
 # On the debug kernel every kernel report is a failure: no splat is expected.
 splats=$expect-kernel-splats.txt
 [ "$VARIANT" = debug ] && splats=/dev/null
@@ -91,6 +98,10 @@ else
 fi
 
 [ "$GPU" = 2d ] || guest_args+=(--gpu "$GPU")
+# glmark2 on the 3D profiles (task-clients3d.sh): its default scenes, each for
+# 1 s of guest time (about 7 min of host time under TCG with virgl on llvmpipe);
+# GLMARK2_ARGS="-b build" etc. for fewer.
+[ "$GPU" = 2d ] || guest_args+=(--env "GLMARK2_ARGS=${GLMARK2_ARGS:--b :duration=1}")
 # The clock, CPUs and device alone, for the guests of a single check (below).
 clock_args=("${guest_args[@]}")
 

@@ -39,8 +39,14 @@ def main():
                 kernel = m.group(1) if m else "?"
         except OSError:
             pass
-    qemu = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
-                          text=True).stdout.splitlines()[0]
+    # The QEMU of the run (run-guest.py writes it), else the host's.
+    qemu = None
+    if a.run_dir and os.path.exists(os.path.join(a.run_dir, "qemu-version.txt")):
+        with open(os.path.join(a.run_dir, "qemu-version.txt")) as f:
+            qemu = f.read().strip()
+    if not qemu:
+        qemu = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
+                              text=True).stdout.splitlines()[0]
     header = (f"# Observed {datetime.date.today().isoformat()} with scripts/igt-record.py:\n"
               f"# Linux {kernel}, {qemu}, TCG, IGT from Debian sid (igt-gpu-tools-tests)\n"
               + "".join(f"# {n}\n" for n in a.note))

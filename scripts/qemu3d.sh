@@ -2,13 +2,17 @@
 # Build the host-side tree for the 3D device profiles (make check GPU=gl|venus):
 # Debian trixie's QEMU 10 with virglrenderer, SDL with GL, Xvfb and Mesa's
 # software renderers, at $CACHE/qemu3d. Debian 12's QEMU 7.2 has no blob
-# resources, context init or Venus on virtio-gpu-gl. Nothing here is installed
+# resources, context init or Venus on virtio-gpu-gl. virgl-server brings
+# virglrenderer's render server (/usr/libexec/virgl_render_server), in which
+# Venus runs: without it, QEMU's forked worker crashes and the guest hangs in
+# the driver's probe. Nothing here is installed
 # on the host: scripts/qemu3d-run.sh runs a command inside the tree.
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(
 	qemu-system-x86 qemu-system-gui qemu-system-modules-opengl
 	xvfb xauth libgl1-mesa-dri libegl-mesa0 mesa-vulkan-drivers libvirglrenderer1
+	virgl-server
 )
 SUITE=trixie
 QEMU3D_DIR=$CACHE/qemu3d
@@ -69,7 +73,7 @@ stop_build() {
 trap stop_build TERM INT HUP
 wait "$build"
 trap - TERM INT HUP
-for f in usr/bin/qemu-system-x86_64 usr/bin/Xvfb; do
+for f in usr/bin/qemu-system-x86_64 usr/bin/Xvfb usr/libexec/virgl_render_server; do
 	[ -x "$QEMU3D_DIR.tmp/$f" ] || die "/$f is missing from the QEMU 3D tree (log: $CACHE/logs/qemu3d.log)"
 done
 ls "$QEMU3D_DIR.tmp"/usr/lib/*/qemu/ui-opengl.so "$QEMU3D_DIR.tmp"/usr/lib/*/qemu/hw-display-virtio-gpu-gl.so \

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the guest root filesystem: Debian sid (the only suite with IGT's test
-# binaries), with IGT, libdrm's tests, kmscube, weston and Mesa. The guest mounts
+# binaries), with IGT, libdrm's tests, kmscube, weston and Mesa, and the 3D
+# clients of the gl and venus device profiles (Mesa's virgl and Venus drivers,
+# eglinfo, vulkaninfo and vkcube, glmark2, vkmark, Xorg with glamor). The guest mounts
 # it read-only over 9p; /sbin/vgpu-init hands over to the run's own scripts.
 . "$(dirname "$0")/lib.sh"
 
@@ -8,6 +10,7 @@ PKGS=(
 	igt-gpu-tools igt-gpu-tools-tests libdrm-tests drm-info
 	kmscube weston libgl1-mesa-dri libegl-mesa0 libgbm1 mesa-utils
 	mount kmod procps strace
+	mesa-vulkan-drivers vulkan-tools glmark2-es2-wayland vkmark xserver-xorg-core x11-utils
 )
 SUITE=sid
 

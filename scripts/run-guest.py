@@ -196,6 +196,7 @@ class Guest:
             f.write(f"DRIVER={self.args.driver}\nMODULE={module}\nTASK={self.args.task}\n")
             f.write(f"VIRTIO_DRIVER={VIRTIO_DRIVERS[self.args.driver]}\n")
             f.write(f"IGT_TEST_TIMEOUT={self.args.test_timeout}\n")
+            f.write(f"GPU={self.args.gpu}\n")
             for env in self.args.env:
                 name, _, value = env.partition("=")
                 if not name.isidentifier():
@@ -203,6 +204,13 @@ class Guest:
                 f.write(f"{name}={shlex.quote(value)}\n")
         for src in self.args.file:
             shutil.copy2(src, os.path.join(self.run, os.path.basename(src)))
+        # Which QEMU ran, for the expectation files' headers (igt-record.py).
+        qemu = ["qemu-system-x86_64", "--version"]
+        if self.args.gpu != "2d":
+            qemu = [QEMU3D_RUN] + qemu
+        version = subprocess.run(qemu, capture_output=True, text=True).stdout.splitlines()
+        with open(os.path.join(self.run, "qemu-version.txt"), "w") as f:
+            f.write((version or ["QEMU: unknown version"])[0] + "\n")
         for src, dst in ((self.args.testlist, "igt-testlist.txt"), (self.args.skips, "igt-skips.txt")):
             if src and os.path.exists(src):
                 with open(src) as fi, open(os.path.join(self.run, dst), "w") as fo:
@@ -432,7 +440,8 @@ class Guest:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--driver", choices=sorted(MODULES), required=True)
-    p.add_argument("--task", choices=["boot", "igt", "igt-retry", "pixels", "bench", "fuzz", "stress", "exec"], required=True)
+    p.add_argument("--task", choices=["boot", "igt", "igt-retry", "pixels", "bench", "fuzz", "stress", "clients", "exec"],
+                   required=True)
     p.add_argument("--file", action="append", default=[],
                    help="copy this file into the run directory (repeatable)")
     p.add_argument("--env", action="append", default=[],

@@ -74,6 +74,7 @@ igt)
 	. "$RUN/guest/task-igt.sh"
 	[ -e "$RUN/vgpu-pixels" ] && . "$RUN/guest/task-pixels.sh"
 	. "$RUN/guest/task-clients.sh"
+	[ "${GPU:-2d}" = 2d ] || . "$RUN/guest/task-clients3d.sh"
 	[ -e "$RUN/vgpu-unref" ] && . "$RUN/guest/task-unref.sh"
 	[ -n "${FUZZ_SEEDS:-}" ] && . "$RUN/guest/task-fuzz.sh"
 	[ -e "$RUN/vgpu-faults" ] && . "$RUN/guest/task-stress.sh"
@@ -90,6 +91,11 @@ stress)
 	. "$RUN/guest/task-lifecycle.sh"
 	;;
 bench) . "$RUN/guest/task-bench.sh" ;;
+# The real clients alone (the 3D ones too on a 3D profile), for a developer.
+clients)
+	. "$RUN/guest/task-clients.sh"
+	[ "${GPU:-2d}" = 2d ] || . "$RUN/guest/task-clients3d.sh"
+	;;
 exec) . "$RUN/guest/task-exec.sh" ;;
 *) log "unknown task $TASK" ;;
 esac
