@@ -5,14 +5,15 @@
 # resources, context init or Venus on virtio-gpu-gl. virgl-server brings
 # virglrenderer's render server (/usr/libexec/virgl_render_server), in which
 # Venus runs: without it, QEMU's forked worker crashes and the guest hangs in
-# the driver's probe. Nothing here is installed
+# the driver's probe. libegl1 (glvnd's libEGL.so.1): SDL loads it when the
+# device resets (a driver unbinds); without it QEMU exits there. Nothing here is installed
 # on the host: scripts/qemu3d-run.sh runs a command inside the tree.
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(
 	qemu-system-x86 qemu-system-gui qemu-system-modules-opengl
 	xvfb xauth libgl1-mesa-dri libegl-mesa0 mesa-vulkan-drivers libvirglrenderer1
-	virgl-server
+	virgl-server libegl1
 )
 SUITE=trixie
 QEMU3D_DIR=$CACHE/qemu3d

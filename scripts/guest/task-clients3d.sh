@@ -77,7 +77,7 @@ echo "[vgpu] clients@glmark2" >/dev/kmsg
 XDG_RUNTIME_DIR=/tmp/xdg WAYLAND_DISPLAY=wayland-vgpu \
 	bounded 1200 glmark2-es2-wayland ${GLMARK2_ARGS:-} >"$RUN/clients-glmark2.log" 2>&1 &
 gpid=$!
-sleep 20
+sleep 8
 request_screenshot clients-glmark2
 wait $gpid
 rc=$?
