@@ -58,6 +58,19 @@ def gpu_device(gpu, hostmem, opts=()):
     return dev + "".join("," + o for o in opts)
 
 
+def qemu_version(gpu, run=subprocess.run):
+    """The first line of `qemu-system-x86_64 --version` of the QEMU that runs
+    profile `gpu` (the host's for 2d, the QEMU 3D tree's otherwise)."""
+    cmd = ["qemu-system-x86_64", "--version"]
+    if gpu != "2d":
+        cmd = [QEMU3D_RUN] + cmd
+    try:
+        lines = run(cmd, capture_output=True, text=True, timeout=60).stdout.splitlines()
+    except (OSError, subprocess.TimeoutExpired):
+        lines = []
+    return lines[0] if lines else "QEMU: unknown version"
+
+
 def x_display_in_use(n, tmp="/tmp"):
     """Whether X display :n is taken: a socket or lock file in /tmp, or a
     server listening on its abstract socket (shared by every chroot and mount
@@ -205,12 +218,8 @@ class Guest:
         for src in self.args.file:
             shutil.copy2(src, os.path.join(self.run, os.path.basename(src)))
         # Which QEMU ran, for the expectation files' headers (igt-record.py).
-        qemu = ["qemu-system-x86_64", "--version"]
-        if self.args.gpu != "2d":
-            qemu = [QEMU3D_RUN] + qemu
-        version = subprocess.run(qemu, capture_output=True, text=True).stdout.splitlines()
         with open(os.path.join(self.run, "qemu-version.txt"), "w") as f:
-            f.write((version or ["QEMU: unknown version"])[0] + "\n")
+            f.write(qemu_version(self.args.gpu) + "\n")
         for src, dst in ((self.args.testlist, "igt-testlist.txt"), (self.args.skips, "igt-skips.txt")):
             if src and os.path.exists(src):
                 with open(src) as fi, open(os.path.join(self.run, dst), "w") as fo:

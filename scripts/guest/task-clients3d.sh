@@ -26,6 +26,28 @@ bounded() {
 	timeout -k 5 "$secs" "$@"
 }
 
+# Run a client that shows on screen: screenshot name, seconds to wait before the
+# screenshot, time limit, log file, then the command. Its exit status.
+shown() {
+	local shot=$1 after=$2 limit=$3 log=$4 pid
+	shift 4
+	bounded "$limit" "$@" >"$log" 2>&1 &
+	pid=$!
+	sleep "$after"
+	request_screenshot "$shot"
+	wait "$pid"
+}
+
+# Wait up to 30 s for a server's socket: path, the server's pid.
+await_socket() {
+	for _ in $(seq 300); do
+		[ -e "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 echo "[vgpu] clients@eglinfo" >/dev/kmsg
 bounded 120 eglinfo -B -p gbm >"$RUN/clients-eglinfo.log" 2>&1
 renderer=$(grep -m1 'OpenGL ES profile renderer:' "$RUN/clients-eglinfo.log" | sed 's/.*renderer: *//')
@@ -42,11 +64,7 @@ fi
 
 echo "[vgpu] clients@kmscube-virgl" >/dev/kmsg
 t0=$(date +%s%N)
-bounded 300 kmscube -D /dev/dri/card0 -c "$KMSCUBE_FRAMES" >"$RUN/clients-kmscube-virgl.log" 2>&1 &
-kpid=$!
-sleep 3
-request_screenshot clients-kmscube-virgl
-wait $kpid
+shown clients-kmscube-virgl 3 300 "$RUN/clients-kmscube-virgl.log" kmscube -D /dev/dri/card0 -c "$KMSCUBE_FRAMES"
 rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 renderer=$(sed -n 's/^ *renderer: *"\(.*\)"$/\1/p' "$RUN/clients-kmscube-virgl.log" | head -n 1)
@@ -62,11 +80,7 @@ XDG_RUNTIME_DIR=/tmp/xdg LIBSEAT_BACKEND=builtin weston --backend=drm --renderer
 	--continue-without-input --idle-time=0 --socket=wayland-vgpu \
 	--log="$RUN/clients-weston-gl.log" >/dev/null 2>&1 &
 wpid=$!
-for _ in $(seq 300); do
-	[ -e /tmp/xdg/wayland-vgpu ] && break
-	kill -0 "$wpid" 2>/dev/null || break
-	sleep 0.1
-done
+await_socket /tmp/xdg/wayland-vgpu "$wpid"
 sleep 2
 renderer=$(grep -m1 'GL renderer:' "$RUN/clients-weston-gl.log" | sed 's/.*GL renderer: *//')
 kill -0 "$wpid" 2>/dev/null && grep -q "Output '.*' enabled" "$RUN/clients-weston-gl.log" &&
@@ -74,12 +88,9 @@ kill -0 "$wpid" 2>/dev/null && grep -q "Output '.*' enabled" "$RUN/clients-westo
 client weston-gl $? "DRM backend, GL renderer: ${renderer:-none reported}"
 
 echo "[vgpu] clients@glmark2" >/dev/kmsg
-XDG_RUNTIME_DIR=/tmp/xdg WAYLAND_DISPLAY=wayland-vgpu \
-	bounded 1200 glmark2-es2-wayland ${GLMARK2_ARGS:-} >"$RUN/clients-glmark2.log" 2>&1 &
-gpid=$!
-sleep 8
-request_screenshot clients-glmark2
-wait $gpid
+# shellcheck disable=SC2086 # GLMARK2_ARGS is a list of words
+shown clients-glmark2 8 1200 "$RUN/clients-glmark2.log" \
+	env XDG_RUNTIME_DIR=/tmp/xdg WAYLAND_DISPLAY=wayland-vgpu glmark2-es2-wayland ${GLMARK2_ARGS:-}
 rc=$?
 score=$(sed -n 's/.*glmark2 Score: *\([0-9]*\).*/\1/p' "$RUN/clients-glmark2.log" | head -n 1)
 renderer=$(sed -n 's/.*GL_RENDERER: *//p' "$RUN/clients-glmark2.log" | head -n 1)
@@ -90,12 +101,8 @@ client glmark2 $? "glmark2-es2-wayland in weston, ${size:-no surface}: score ${s
 if [ "${GPU:-2d}" = venus ]; then
 	# Vulkan through Venus, presented by weston.
 	echo "[vgpu] clients@vkcube" >/dev/kmsg
-	XDG_RUNTIME_DIR=/tmp/xdg WAYLAND_DISPLAY=wayland-vgpu \
-		bounded 300 vkcube --wsi wayland --c "$VKCUBE_FRAMES" >"$RUN/clients-vkcube.log" 2>&1 &
-	vpid=$!
-	sleep 10
-	request_screenshot clients-vkcube
-	wait $vpid
+	shown clients-vkcube 10 300 "$RUN/clients-vkcube.log" \
+		env XDG_RUNTIME_DIR=/tmp/xdg WAYLAND_DISPLAY=wayland-vgpu vkcube --wsi wayland --c "$VKCUBE_FRAMES"
 	rc=$?
 	gpu=$(sed -n 's/^Selected GPU [0-9]*: *//p' "$RUN/clients-vkcube.log" | head -n 1)
 	[ "$rc" = 0 ] && case $gpu in *Venus*) true ;; *) false ;; esac
@@ -120,11 +127,7 @@ EOF
 xlog=$RUN/clients-xorg-glamor.log
 Xorg :1 -config /tmp/xorg-vgpu.conf -logfile "$xlog" -nolisten tcp -noreset vt2 >/dev/null 2>&1 &
 xpid=$!
-for _ in $(seq 300); do
-	[ -e /tmp/.X11-unix/X1 ] && break
-	kill -0 "$xpid" 2>/dev/null || break
-	sleep 0.1
-done
+await_socket /tmp/.X11-unix/X1 "$xpid"
 DISPLAY=:1 bounded 60 glxinfo -B >"$RUN/clients-xorg-glxinfo.log" 2>&1
 DISPLAY=:1 glxgears >"$RUN/clients-xorg-glxgears.log" 2>&1 &
 cpid=$!
@@ -140,11 +143,7 @@ client xorg-glamor $? "modesetting: $(grep -q 'glamor initialized' "$xlog" && ec
 
 if [ "${GPU:-2d}" = venus ]; then
 	echo "[vgpu] clients@vkmark" >/dev/kmsg
-	bounded 1200 vkmark --winsys kms >"$RUN/clients-vkmark.log" 2>&1 &
-	vpid=$!
-	sleep 20
-	request_screenshot clients-vkmark
-	wait $vpid
+	shown clients-vkmark 20 1200 "$RUN/clients-vkmark.log" vkmark --winsys kms
 	rc=$?
 	score=$(sed -n 's/.*vkmark Score: *\([0-9]*\).*/\1/p' "$RUN/clients-vkmark.log" | head -n 1)
 	[ "$rc" = 0 ] && [ -n "$score" ]

@@ -85,6 +85,37 @@ class CommandLine(unittest.TestCase):
         cmd = rg.Guest(args(gpu="venus", hostmem="1G", gpu_opt=["edid=on"])).qemu_cmd()
         self.assertIn("virtio-gpu-gl-pci,blob=true,hostmem=1G,venus=true,edid=on", cmd)
 
+    def test_qemu_version_of_each_profile(self):
+        calls = []
+
+        def run(cmd, **kw):
+            calls.append(cmd)
+            return argparse.Namespace(stdout="QEMU emulator version 10.0.13\nCopyright\n")
+        self.assertEqual(rg.qemu_version("gl", run), "QEMU emulator version 10.0.13")
+        self.assertEqual(rg.qemu_version("2d", run), "QEMU emulator version 10.0.13")
+        self.assertEqual(calls, [[rg.QEMU3D_RUN, "qemu-system-x86_64", "--version"],
+                                 ["qemu-system-x86_64", "--version"]])
+
+        def missing(cmd, **kw):
+            raise FileNotFoundError(cmd[0])
+        self.assertEqual(rg.qemu_version("2d", missing), "QEMU: unknown version")
+
+    def test_guest_config_names_the_profile(self):
+        with tempfile.TemporaryDirectory() as d:
+            run = os.path.join(d, "run")
+            a = args(gpu="venus", run_dir=run, test_timeout=300, env=[], file=[],
+                     testlist=None, skips=None)
+            saved = rg.qemu_version
+            rg.qemu_version = lambda gpu: f"QEMU for {gpu}"
+            try:
+                rg.Guest(a).prepare()
+            finally:
+                rg.qemu_version = saved
+            with open(os.path.join(run, "config")) as f:
+                self.assertIn("GPU=venus\n", f.read())
+            with open(os.path.join(run, "qemu-version.txt")) as f:
+                self.assertEqual(f.read(), "QEMU for venus\n")
+
     def test_gpu_device(self):
         self.assertEqual(rg.gpu_device("2d", "256M"), "virtio-gpu-pci")
         self.assertEqual(rg.gpu_device("gl", "256M", ["blob=true"]), "virtio-gpu-gl-pci,blob=true")
