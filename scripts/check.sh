@@ -38,15 +38,14 @@ testlist=${IGT_TESTLIST:-$TOP/igt/testlist.txt}
 [ -f "$testlist" ] || die "IGT_TESTLIST=$testlist: no such file"
 # The 3D profiles add the tests of igt/testlist-3d.txt (syncobj, sync_file,
 # prime), which mean something only on a device with 3D.
+mkdir -p "$OUT"
 if [ "$GPU" != 2d ] && [ -z "${IGT_TESTLIST:-}" ]; then
-	mkdir -p "$OUT"
 	cat "$TOP/igt/testlist.txt" "$TOP/igt/testlist-3d.txt" | awk '!seen[$0]++' >"$OUT/igt-testlist-$GPU.txt"
 	testlist=$OUT/igt-testlist-$GPU.txt
 fi
 # On the debug kernel every kernel report is a failure: no splat is expected.
 splats=$expect-kernel-splats.txt
 [ "$VARIANT" = debug ] && splats=/dev/null
-mkdir -p "$OUT"
 
 passed=0 failed=0 skipped=0
 bounce_logs=()

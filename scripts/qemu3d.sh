@@ -6,8 +6,8 @@
 # virglrenderer's render server (/usr/libexec/virgl_render_server), in which
 # Venus runs: without it, QEMU's forked worker crashes and the guest hangs in
 # the driver's probe. libegl1 (glvnd's libEGL.so.1): SDL loads it when the
-# device resets (a driver unbinds); without it QEMU exits there. Nothing here is installed
-# on the host: scripts/qemu3d-run.sh runs a command inside the tree.
+# device resets (a driver unbinds); without it QEMU exits there. Nothing here
+# is installed on the host: scripts/qemu3d-run.sh runs a command inside the tree.
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(

@@ -16,7 +16,7 @@
 #  - vkmark: vkmark on KMS to the end, its score.
 KMSCUBE_FRAMES=${KMSCUBE_FRAMES:-300}
 VKCUBE_FRAMES=${VKCUBE_FRAMES:-300}
-mkdir -p /tmp/xdg && chmod 700 /tmp/xdg
+# /tmp/xdg, weston's runtime directory, is made by task-clients.sh.
 
 # Run "$@" for at most $1 seconds (then SIGTERM, and SIGKILL 5 s
 # later); its exit status, 124 when it had to be stopped.
@@ -38,6 +38,11 @@ shown() {
 	wait "$pid"
 }
 
+# Whether a renderer string is virgl's (not llvmpipe's, say).
+is_virgl() {
+	case $1 in virgl*) return 0 ;; *) return 1 ;; esac
+}
+
 # Wait up to 30 s for a server's socket: path, the server's pid.
 await_socket() {
 	for _ in $(seq 300); do
@@ -51,8 +56,8 @@ await_socket() {
 echo "[vgpu] clients@eglinfo" >/dev/kmsg
 bounded 120 eglinfo -B -p gbm >"$RUN/clients-eglinfo.log" 2>&1
 renderer=$(grep -m1 'OpenGL ES profile renderer:' "$RUN/clients-eglinfo.log" | sed 's/.*renderer: *//')
-case $renderer in virgl*) ok=0 ;; *) ok=1 ;; esac
-client eglinfo "$ok" "GBM, OpenGL ES renderer: ${renderer:-none reported}"
+is_virgl "$renderer"
+client eglinfo $? "GBM, OpenGL ES renderer: ${renderer:-none reported}"
 
 if [ "${GPU:-2d}" = venus ]; then
 	echo "[vgpu] clients@vulkaninfo" >/dev/kmsg
@@ -68,7 +73,7 @@ shown clients-kmscube-virgl 3 300 "$RUN/clients-kmscube-virgl.log" kmscube -D /d
 rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 renderer=$(sed -n 's/^ *renderer: *"\(.*\)"$/\1/p' "$RUN/clients-kmscube-virgl.log" | head -n 1)
-[ "$rc" = 0 ] && case $renderer in virgl*) true ;; *) false ;; esac
+[ "$rc" = 0 ] && is_virgl "$renderer"
 client kmscube-virgl $? "$KMSCUBE_FRAMES frames in $ms ms of guest time ($(( KMSCUBE_FRAMES * 1000 / (ms > 0 ? ms : 1) )) fps) on ${renderer:-no renderer reported}, exit status $rc"
 
 # weston's DRM backend with the GL renderer, and glmark2 (OpenGL ES 2) as its
@@ -84,7 +89,7 @@ await_socket /tmp/xdg/wayland-vgpu "$wpid"
 sleep 2
 renderer=$(grep -m1 'GL renderer:' "$RUN/clients-weston-gl.log" | sed 's/.*GL renderer: *//')
 kill -0 "$wpid" 2>/dev/null && grep -q "Output '.*' enabled" "$RUN/clients-weston-gl.log" &&
-	case $renderer in virgl*) true ;; *) false ;; esac
+	is_virgl "$renderer"
 client weston-gl $? "DRM backend, GL renderer: ${renderer:-none reported}"
 
 echo "[vgpu] clients@glmark2" >/dev/kmsg
@@ -95,7 +100,7 @@ rc=$?
 score=$(sed -n 's/.*glmark2 Score: *\([0-9]*\).*/\1/p' "$RUN/clients-glmark2.log" | head -n 1)
 renderer=$(sed -n 's/.*GL_RENDERER: *//p' "$RUN/clients-glmark2.log" | head -n 1)
 size=$(sed -n 's/.*Surface Size: *//p' "$RUN/clients-glmark2.log" | head -n 1)
-[ "$rc" = 0 ] && [ -n "$score" ] && case $renderer in virgl*) true ;; *) false ;; esac
+[ "$rc" = 0 ] && [ -n "$score" ] && is_virgl "$renderer"
 client glmark2 $? "glmark2-es2-wayland in weston, ${size:-no surface}: score ${score:-none} on ${renderer:-no renderer reported}, exit status $rc"
 
 if [ "${GPU:-2d}" = venus ]; then
@@ -138,7 +143,7 @@ alive=$?
 kill "$cpid" "$xpid" 2>/dev/null
 wait "$cpid" "$xpid" 2>/dev/null
 renderer=$(grep -m1 'OpenGL renderer string:' "$RUN/clients-xorg-glxinfo.log" | sed 's/.*string: *//')
-[ "$alive" = 0 ] && grep -q 'glamor initialized' "$xlog" && case $renderer in virgl*) true ;; *) false ;; esac
+[ "$alive" = 0 ] && grep -q 'glamor initialized' "$xlog" && is_virgl "$renderer"
 client xorg-glamor $? "modesetting: $(grep -q 'glamor initialized' "$xlog" && echo 'glamor initialized' || echo 'no glamor'); glxgears $([ "$alive" = 0 ] && echo running || echo exited), GLX renderer: ${renderer:-none reported}"
 
 if [ "${GPU:-2d}" = venus ]; then
