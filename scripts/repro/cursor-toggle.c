@@ -7,7 +7,7 @@
  * where wrapper.sh runs "$(dirname "$0")/cursor-toggle" with the environment below (the exec
  * task does not export --env to the program).
  * SPIN=1: the SCHED_IDLE spinner IGT runs beside the loop; TARGET=N: N updates per loop instead
- * of IGT's calibrated target; PERIOD_ONLY=1: only the vblank period.
+ * of IGT's calibrated target.
  * Argument: N, for N + 1 loops (IGT: 150).
  */
 #define _GNU_SOURCE
@@ -176,13 +176,6 @@ int main(int argc, char **argv)
 	printf("target %d, per cursor bo %.3f ms, off %.3f ms, vblank period %.3f ms\n",
 	       target, per_bo, per_off, period);
 
-	if (env("PERIOD_ONLY")) {
-		unsigned b = vblank(1);
-		double a = now();
-		for (int i = 0; i < 40; i++) { unsigned x = vblank(1); if (i < 6) printf("wait %d: seq %u at %.3f\n", i, x - b, now() - a); }
-		printf("period over 40 waits: %.3f ms\n", (now() - a) / (vblank(0) - b));
-		return 0;
-	}
 	pid_t child = 0;
 	if (env("SPIN")) {
 		cpu_set_t m; CPU_ZERO(&m); CPU_SET(sched_getcpu(), &m);
@@ -200,7 +193,8 @@ int main(int argc, char **argv)
 	int fails[2] = { 0 }, count[2] = { 0 };
 	double sum_c1[2] = { 0 }, sum_rest[2] = { 0 };
 	for (int l = loops; l >= 0; l--) {
-		struct drm_mode_cursor *a = &arg[l & 1];
+		int k = l & 1;
+		struct drm_mode_cursor *a = &arg[k];
 		ioctl(fd, DRM_IOCTL_MODE_CURSOR, a);
 		unsigned s = vblank(1);
 		double ts = now();
@@ -229,10 +223,10 @@ int main(int argc, char **argv)
 		double tr = now();
 		unsigned vr = vblank(0);
 		struct drm_event_vblank ev;
-		read(fd, &ev, sizeof(ev));
+		if (read(fd, &ev, sizeof(ev)) != sizeof(ev))
+			die("flip event");
 		double te = now();
 		unsigned ve = vblank(0);
-		int k = l & 1;
 		count[k]++;
 		sum_c1[k] += t1 - tf;
 		sum_rest[k] += tr - t2;
@@ -241,7 +235,7 @@ int main(int argc, char **argv)
 		if (bad) printf("worst op %d: %.3f ms\n", worst_n, worst);
 		if (bad || l % 50 == 0)
 			printf("%s loop %d (%s): flip %.2f [+%u] c1 %.2f [+%u] c2 %.2f [+%u] rest %.2f [+%u] event %.2f [+%u] ev.seq +%d\n",
-			       bad ? "FAIL" : "ok  ", l, l & 1 ? "off" : "bo", tf - ts, vf - s, t1 - tf, v1 - s,
+			       bad ? "FAIL" : "ok  ", l, k ? "hide" : "image", tf - ts, vf - s, t1 - tf, v1 - s,
 			       t2 - t1, v2 - s, tr - t2, vr - s, te - tr, ve - s, (int)(ev.sequence - s));
 	}
 	if (child) { kill(child, SIGKILL); waitpid(child, NULL, 0); }
