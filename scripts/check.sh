@@ -48,7 +48,7 @@ splats=$expect-kernel-splats.txt
 [ "$VARIANT" = debug ] && splats=/dev/null
 
 passed=0 failed=0 skipped=0
-bounce_logs=()
+extra_logs=()
 
 # The harness's own tests first: the verdict below is only as good as they are.
 ut_out=$(python3 -m unittest discover -s "$TOP/scripts/tests" 2>&1) && ut_rc=0 || ut_rc=$?
@@ -172,15 +172,34 @@ for bounce_case in "swiotlb:" "platform:iommu_platform=on"; do
 	echo "$case_name@bounce-buffers-used $([ "${used:-0}" -gt 0 ] 2>/dev/null && echo pass || echo fail) 0" \
 		>>"$OUT/igt-$run_name.txt"
 	say "$case_name: ${used:-no} bounce-buffer slots in use at the end"
-	bounce_logs+=("$bounce/console.log")
+	extra_logs+=("$bounce/console.log")
 done
 
 # Real clients (modetest, kmscube, weston), run by the guest after the pixel
 # check: each is a line "clients@<name> <result>" of the results too.
-while read -r name result detail; do
-	say "clients: $result $name: $detail"
-	echo "$name $result 0" >>"$OUT/igt-$run_name.txt"
-done < <(cat "$run/clients.txt" 2>/dev/null || echo "clients@all fail no-results-from-the-guest")
+clients_results() { # the guest's clients.txt; what to report if there is none
+	while read -r name result detail; do
+		say "clients: $result $name: $detail"
+		echo "$name $result 0" >>"$OUT/igt-$run_name.txt"
+	done < <(cat "$1" 2>/dev/null || echo "$2 fail no-results-from-the-guest")
+}
+clients_results "$run/clients.txt" clients@all
+
+# Venus's Vulkan clients (scripts/guest/task-vulkan.sh), in a guest of their own
+# on TCG's host clock: under -icount, Venus's command ring stops after its first
+# commands (docs/testing.md). None of them asserts a time.
+if [ "$GPU" = venus ]; then
+	vk=$run-vulkan
+	udmabuf=$([ -e /dev/udmabuf ] && echo 1 || echo 0)
+	say "Vulkan clients on the $DRIVER driver, TCG on the host clock, 2 CPUs (results: $vk)"
+	python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task vulkan --run-dir "$vk" \
+		--stage "$STAGE_DIR" --rootfs "$ROOTFS_DIR" --timeout 1800 --smp 2 --gpu venus \
+		--env "HOST_UDMABUF=$udmabuf" --env "VKMARK_ARGS=${VKMARK_ARGS:-}" \
+		>"$OUT/vulkan-$run_name.log" 2>&1 ||
+		say "the vulkan guest failed: $(tail -n 1 "$OUT/vulkan-$run_name.log")"
+	clients_results "$vk/clients.txt" clients@vulkan
+	extra_logs+=("$vk/console.log")
+fi
 
 check() { # name, then the command that must succeed
 	local name=$1
@@ -239,7 +258,7 @@ if [ "$DRIVER" = rust ]; then
 fi
 check "kernel log holds no unexpected splat" \
 	python3 "$TOP/scripts/kernel-log-check.py" "$run/console.log" --expect "$splats"
-for log in "${bounce_logs[@]}"; do
+for log in "${extra_logs[@]}"; do
 	check "kernel log of $(basename "$(dirname "$log")") holds no unexpected splat" \
 		python3 "$TOP/scripts/kernel-log-check.py" "$log" --expect "$splats"
 done

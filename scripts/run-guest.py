@@ -266,7 +266,7 @@ class Guest:
                     "-cpu", "max"]
         else:
             cmd += ["-accel", "tcg,thread=multi", "-cpu", "max"]
-        return cmd
+        return cmd + a.qemu_arg
 
     def start(self):
         for f in ("status", "qmp.sock", "igt-progress"):
@@ -449,7 +449,7 @@ class Guest:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--driver", choices=sorted(MODULES), required=True)
-    p.add_argument("--task", choices=["boot", "igt", "igt-retry", "pixels", "bench", "fuzz", "stress", "clients", "exec"],
+    p.add_argument("--task", choices=["boot", "igt", "igt-retry", "pixels", "bench", "fuzz", "stress", "clients", "vulkan", "exec"],
                    required=True)
     p.add_argument("--file", action="append", default=[],
                    help="copy this file into the run directory (repeatable)")
@@ -476,6 +476,9 @@ def main():
     p.add_argument("--hostmem", default="256M",
                    help="--gpu venus: size of the host-visible memory window")
     p.add_argument("--gpu-opt", action="append", default=[])
+    p.add_argument("--qemu-arg", action="append", default=[],
+                   help="one more argument for QEMU, for an experiment (repeatable): "
+                        "--qemu-arg=-trace --qemu-arg='virtio_gpu_*'")
     p.add_argument("--append", action="append", default=[])
     args = p.parse_args()
     if args.kvm and not os.access("/dev/kvm", os.R_OK | os.W_OK):

@@ -73,6 +73,7 @@ boot) . "$RUN/guest/task-boot.sh" ;;
 igt)
 	. "$RUN/guest/task-igt.sh"
 	[ -e "$RUN/vgpu-pixels" ] && . "$RUN/guest/task-pixels.sh"
+	. "$RUN/guest/clients-lib.sh"
 	. "$RUN/guest/task-clients.sh"
 	[ "${GPU:-2d}" = 2d ] || . "$RUN/guest/task-clients3d.sh"
 	[ -e "$RUN/vgpu-unref" ] && . "$RUN/guest/task-unref.sh"
@@ -93,8 +94,14 @@ stress)
 bench) . "$RUN/guest/task-bench.sh" ;;
 # The real clients alone (the 3D ones too on a 3D profile), for a developer.
 clients)
+	. "$RUN/guest/clients-lib.sh"
 	. "$RUN/guest/task-clients.sh"
 	[ "${GPU:-2d}" = 2d ] || . "$RUN/guest/task-clients3d.sh"
+	;;
+# Venus's Vulkan clients (check.sh runs them on the venus profile).
+vulkan)
+	. "$RUN/guest/clients-lib.sh"
+	. "$RUN/guest/task-vulkan.sh"
 	;;
 exec) . "$RUN/guest/task-exec.sh" ;;
 *) log "unknown task $TASK" ;;

@@ -1,4 +1,4 @@
-# Guest step "clients" (sourced by init.sh): real KMS clients on the driver,
+# Guest step "clients" (sourced by init.sh, after clients-lib.sh): real KMS clients on the driver,
 # each with a screenshot of what it shows. Writes one line per client to
 # $RUN/clients.txt, "clients@<name> <pass|fail> <detail>", and its output to
 # $RUN/clients-<name>.log:
@@ -6,18 +6,7 @@
 #  - modetest -v: page flipping, which must report a refresh rate;
 #  - kmscube: OpenGL ES through GBM, rendered by Mesa's software rasterizer;
 #  - weston: the DRM backend (pixman renderer) starts and shows its desktop.
-CL=$RUN/clients.txt
-: >"$CL"
-
-client() { # name, verdict command, detail
-	local name=$1 ok=$2 detail=$3
-	if [ "$ok" = 0 ]; then
-		echo "clients@$name pass $detail" >>"$CL"
-	else
-		echo "clients@$name fail $detail" >>"$CL"
-	fi
-	log "clients: $(tail -n 1 "$CL")"
-}
+: >"$CL" # clients-lib.sh
 
 conn=$(modetest -M virtio_gpu -c 2>/dev/null | awk '$3 == "connected" { print $1; exit }')
 mode=$(modetest -M virtio_gpu -c 2>/dev/null |

@@ -30,7 +30,7 @@ pixels = load("pixels_check", "pixels-check.py")
 
 def args(**kw):
     a = dict(driver="c", task="boot", memory=2048, smp=2, stage="/s", rootfs="/r", append=[],
-             gpu_opt=[], gpu="2d", hostmem="256M", kvm=False, icount=None, run_dir="/run")
+             gpu_opt=[], qemu_arg=[], gpu="2d", hostmem="256M", kvm=False, icount=None, run_dir="/run")
     a.update(kw)
     return argparse.Namespace(**a)
 
@@ -80,6 +80,10 @@ class CommandLine(unittest.TestCase):
         # Apart from the display and the device, the same machine.
         strip = [x for x in qemu if x not in ("sdl,gl=on", "virtio-gpu-gl-pci")]
         self.assertEqual(strip, [x for x in OLD_2D if x not in ("none", "virtio-gpu-pci")])
+
+    def test_qemu_args_come_last(self):
+        cmd = rg.Guest(args(qemu_arg=["-trace", "virtio_gpu_*"])).qemu_cmd()
+        self.assertEqual(cmd, OLD_2D + ["-trace", "virtio_gpu_*"])
 
     def test_venus_device(self):
         cmd = rg.Guest(args(gpu="venus", hostmem="1G", gpu_opt=["edid=on"])).qemu_cmd()
