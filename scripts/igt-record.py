@@ -23,6 +23,8 @@ def main():
     p.add_argument("--expect", required=True, help="path prefix, e.g. igt/virtio_gpu_c")
     p.add_argument("--run-dir", help="the run directory, for the kernel version")
     p.add_argument("--note", action="append", default=[], help="a comment line for the headers")
+    p.add_argument("--testlist", help="the IGT list the run had, when not the profile's whole list: "
+                   "written as a '# testlist: ' header, which check.sh then runs by default")
     a = p.parse_args()
 
     rows = []
@@ -49,7 +51,8 @@ def main():
                               text=True).stdout.splitlines()[0]
     header = (f"# Observed {datetime.date.today().isoformat()} with scripts/igt-record.py:\n"
               f"# Linux {kernel}, {qemu}, TCG, IGT from Debian sid (igt-gpu-tools-tests)\n"
-              + "".join(f"# {n}\n" for n in a.note))
+              + "".join(f"# {n}\n" for n in a.note)
+              + (f"# testlist: {a.testlist}\n" if a.testlist else ""))
     counts = {}
     for _, r in rows:
         counts[r] = counts.get(r, 0) + 1
