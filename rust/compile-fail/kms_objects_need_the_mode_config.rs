@@ -12,7 +12,10 @@ use kernel::{
 };
 
 #[allow(dead_code)]
-fn encoder_before_init<T: drm::Driver>(dev: &drm::UnregisteredDevice<T>) -> Result {
-    kms::Encoder::new(dev, kms::EncoderType::Virtual, 1)?; //~ ERROR E0308
+fn encoder_before_init<C: kms::DriverCrtc>(
+    dev: &drm::UnregisteredDevice<C::Driver>,
+    crtc: &kms::Crtc<C>,
+) -> Result {
+    kms::Encoder::new(dev, kms::EncoderType::Virtual, crtc.mask())?; //~ ERROR E0308
     Ok(())
 }

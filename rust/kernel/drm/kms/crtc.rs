@@ -300,8 +300,9 @@ impl<T: DriverCrtc> Crtc<T> {
 
     /// Creates a CRTC on `mode_config` with `data`, that shows `primary`.
     ///
-    /// The plane must be one of the same device: [`EINVAL`] otherwise. The CRTC lives until
-    /// the device is released.
+    /// The plane must be one of the same device whose `possible_crtcs` has the new CRTC (the
+    /// next index: CRTCs are numbered as they are created): [`EINVAL`] otherwise. The CRTC
+    /// lives until the device is released.
     pub fn new<'a, P: DriverPlane<Driver = T::Driver>>(
         mode_config: &ModeConfig<'a, T::Driver>,
         primary: PrimaryPlane<'a, P>,
@@ -312,8 +313,8 @@ impl<T: DriverCrtc> Crtc<T> {
 
     /// Creates a CRTC on `mode_config` with `data`, that shows `primary` and `cursor`.
     ///
-    /// The planes must be planes of the same device: [`EINVAL`] otherwise. The CRTC lives
-    /// until the device is released.
+    /// The planes must be planes of the same device whose `possible_crtcs` have the new CRTC:
+    /// [`EINVAL`] otherwise, as for [`Crtc::new`]. The CRTC lives until the device is released.
     pub fn new_with_cursor<'a, P, C>(
         mode_config: &ModeConfig<'a, T::Driver>,
         primary: PrimaryPlane<'a, P>,
@@ -344,6 +345,22 @@ impl<T: DriverCrtc> Crtc<T> {
         let (primary, cursor): (&Plane<P>, Option<&Plane<C>>) =
             (primary.plane(), cursor.as_ref().map(CursorPlane::plane));
         if primary.device_raw() != dev || cursor.is_some_and(|c| c.device_raw() != dev) {
+            return Err(EINVAL);
+        }
+        // The new CRTC takes the next index, and its planes must be able to serve it (the core
+        // checks it at registration with a `WARN`); the core has room for 32 CRTCs (it would
+        // `WARN` too).
+        //
+        // SAFETY: `dev` has an initialized mode configuration that only this thread uses (type
+        // invariant of `ModeConfig`).
+        let index = unsafe { (*dev).mode_config.num_crtc };
+        let bit = u32::try_from(index)
+            .ok()
+            .and_then(|index| 1u32.checked_shl(index))
+            .ok_or(EINVAL)?;
+        if primary.possible_crtcs() & bit == 0
+            || cursor.is_some_and(|c| c.possible_crtcs() & bit == 0)
+        {
             return Err(EINVAL);
         }
         let (primary, cursor) = (
@@ -421,9 +438,13 @@ impl<T: DriverCrtc> Crtc<T> {
         unsafe { bindings::drm_crtc_index(self.as_raw()) }
     }
 
-    /// The CRTC as a mask of CRTC indices, for `possible_crtcs`.
-    pub fn mask(&self) -> u32 {
-        1 << self.index()
+    /// The CRTC as a set of CRTCs of its device, for what an encoder can be fed by.
+    pub fn mask(&self) -> CrtcMask {
+        // INVARIANT: The bit is this CRTC's, on this CRTC's device.
+        CrtcMask {
+            dev: self.device_raw(),
+            bits: 1 << self.index(),
+        }
     }
 
     /// The DRM device the CRTC belongs to.
@@ -770,9 +791,66 @@ impl<T: DriverCrtc> Deref for CrtcState<T> {
     }
 }
 
+/// A set of CRTCs of one device: the CRTCs that can feed an encoder.
+///
+/// Made from CRTCs ([`Crtc::mask`]) and joined with `|`, so it only names CRTCs that exist.
+/// Joining the CRTCs of two devices gives a set that [`Encoder::new`] refuses.
+///
+/// [`Encoder::new`]: super::Encoder::new
+///
+/// # Invariants
+///
+/// If `dev` is not null, every bit of `bits` is the index of a CRTC of `dev`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrtcMask {
+    dev: *const bindings::drm_device,
+    bits: u32,
+}
+
+impl CrtcMask {
+    /// The CRTCs as a mask of CRTC indices on `dev`, if they are CRTCs of `dev`.
+    pub(crate) fn bits_on(self, dev: *const bindings::drm_device) -> Option<u32> {
+        (!self.dev.is_null() && self.dev == dev).then_some(self.bits)
+    }
+}
+
+impl core::ops::BitOr for CrtcMask {
+    type Output = Self;
+
+    fn bitor(self, other: Self) -> Self {
+        if self.dev == other.dev {
+            // INVARIANT: Both sets are CRTCs of the same device, or `dev` is null.
+            Self {
+                dev: self.dev,
+                bits: self.bits | other.bits,
+            }
+        } else {
+            // INVARIANT: A null device names no device; `bits_on` refuses it.
+            Self {
+                dev: ptr::null(),
+                bits: 0,
+            }
+        }
+    }
+}
+
 #[kunit_tests(rust_drm_kms_crtc)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_of_two_devices_name_no_crtc() {
+        let (one, two) = (0u64, 0u64);
+        let a: *const bindings::drm_device = ptr::from_ref(&one).cast();
+        let b: *const bindings::drm_device = ptr::from_ref(&two).cast();
+        let mask = |dev, bits| CrtcMask { dev, bits };
+        assert_eq!((mask(a, 1) | mask(a, 4)).bits_on(a), Some(5));
+        assert_eq!((mask(a, 1) | mask(a, 4)).bits_on(b), None);
+        let mixed = mask(a, 1) | mask(b, 2);
+        assert_eq!((mixed.bits_on(a), mixed.bits_on(b)), (None, None));
+        // Once mixed, no CRTC of either device makes it whole again.
+        assert_eq!((mixed | mask(a, 1)).bits_on(a), None);
+    }
 
     #[test]
     fn timer_paces_usual_modes() {

@@ -11,7 +11,10 @@ use crate::{
     bindings,
     drm::{
         self,
-        kms::ModeConfig, //
+        kms::{
+            CrtcMask,
+            ModeConfig, //
+        },
     },
     prelude::*,
     types::Opaque,
@@ -39,13 +42,20 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    /// Creates an encoder on `mode_config` of kind `kind`, that CRTCs `possible_crtcs` (a
-    /// mask of CRTC indices) can feed.
+    /// Creates an encoder on `mode_config` of kind `kind`, that the CRTCs `possible_crtcs` can
+    /// feed.
+    ///
+    /// The CRTCs must be CRTCs of the same device ([`EINVAL`] otherwise): the core requires an
+    /// encoder to have a CRTC, and no other.
     pub fn new<'a, T: drm::Driver>(
         mode_config: &ModeConfig<'a, T>,
         kind: EncoderType,
-        possible_crtcs: u32,
+        possible_crtcs: CrtcMask,
     ) -> Result<&'a Self> {
+        let possible_crtcs = possible_crtcs
+            .bits_on(mode_config.as_raw())
+            .filter(|&bits| bits != 0)
+            .ok_or(EINVAL)?;
         let kind = match kind {
             EncoderType::Virtual => bindings::DRM_MODE_ENCODER_VIRTUAL,
             EncoderType::None => bindings::DRM_MODE_ENCODER_NONE,

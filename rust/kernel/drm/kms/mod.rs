@@ -67,6 +67,7 @@ pub use self::{
     },
     crtc::{
         Crtc,
+        CrtcMask,
         CrtcState,
         DisplayMode,
         DriverCrtc,

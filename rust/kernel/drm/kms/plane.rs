@@ -306,6 +306,13 @@ impl<T: DriverPlane> Plane<T> {
         unsafe { (*self.as_raw()).dev }
     }
 
+    /// The CRTCs the plane can serve, as a mask of CRTC indices.
+    pub(crate) fn possible_crtcs(&self) -> u32 {
+        // SAFETY: `plane` is initialized (type invariants), and its `possible_crtcs` is set
+        // once, by `drm_universal_plane_init()`.
+        unsafe { (*self.as_raw()).possible_crtcs }
+    }
+
     /// # Safety
     ///
     /// `ptr` must be the `plane` of a live `Plane<T>`, and stay so for `'a`.
