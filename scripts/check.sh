@@ -256,7 +256,7 @@ fi
 # every reload cycle), the KMS abstraction's once at boot; each case of the first
 # run counts, and every run must pass.
 if [ "$DRIVER" = rust ]; then
-	for suite in virtio_gpu_rs_commands virtio_gpu_rs_drv virtio_gpu_rs_gem virtio_gpu_rs_resource rust_drm_kms_crtc rust_drm_kms_state rust_virtio_request; do
+	for suite in virtio_gpu_rs_commands virtio_gpu_rs_drv virtio_gpu_rs_gem virtio_gpu_rs_resource rust_drm_kms_crtc rust_drm_kms_state rust_virtio_request rust_dma_fence; do
 		kunit_out=$(python3 "$TOP/scripts/kunit-results.py" "$run/console.log" "$suite") || :
 		while read -r result name detail; do
 			case $result in

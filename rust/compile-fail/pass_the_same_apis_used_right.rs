@@ -5,12 +5,14 @@
 
 use kernel::{
     device::Bound,
+    dma_fence,
     drm::{
         self,
         gem,
         kms, //
     },
     prelude::*,
+    sync::aref::ARef,
     uapi,
     virtio, //
 };
@@ -113,4 +115,14 @@ impl<D: drm::Driver + 'static> kms::DriverCrtc for InterruptCrtc<D> {
 fn report_vblank<D: drm::Driver>(reg: &drm::Registration<'_, D>, crtc: u32) -> Result<bool> {
     let handle = kms::VblankHandle::new(reg, crtc)?;
     Ok(handle.handle())
+}
+
+#[allow(dead_code)]
+fn fence_armed_shared_signalled(
+    timeline: &dma_fence::Timeline,
+) -> Result<ARef<dma_fence::Fence>> {
+    let armed = timeline.arm(dma_fence::PendingFence::new(GFP_KERNEL)?);
+    let shared = ARef::from(armed.fence());
+    armed.signal();
+    Ok(shared)
 }
