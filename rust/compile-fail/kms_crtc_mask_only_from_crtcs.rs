@@ -6,6 +6,6 @@
 use kernel::{bindings, drm::kms};
 
 #[allow(dead_code)]
-fn forged(dev: *const bindings::drm_device) -> kms::CrtcMask {
-    kms::CrtcMask { dev, bits: 0x3 } //~ ERROR E0451
+fn forged<'a>(dev: *const bindings::drm_device) -> kms::CrtcMask<'a> {
+    kms::CrtcMask { dev, bits: 0x3, _crtcs: core::marker::PhantomData } //~ ERROR E0451
 }

@@ -12,6 +12,15 @@
 //! completes with [`ECANCELED`]; one that is leaked never completes, and its waiters wait
 //! forever, but nothing is freed under them.
 //!
+//! The fences of a timeline must complete in the order of their seqnos: the core and other
+//! drivers take a later fence of a context for all the earlier ones (`dma_resv` keeps only the
+//! latest, schedulers wait for one per context), so signalling fence 2 before fence 1 can let
+//! them reuse a buffer the device still works on. That is the driver's to keep (it arms and
+//! signals in the order its device completes the work); it is not checked here yet.
+//!
+//! Every fence's lock is its inline lock, and they all share one lockdep class: a callback that
+//! signals another of these fences must defer it (as the core's fence arrays use `irq_work`).
+//!
 //! No fence made here points into the memory of the module that made it: its operations are
 //! this crate's, which is built into the kernel, its names are copied into it, its lock is
 //! inside it, and the core frees it, an RCU grace period after its last reference is gone. Once
@@ -25,20 +34,23 @@ use crate::{
     bindings,
     error::code::ECANCELED,
     prelude::*,
-    sync::aref::{
-        ARef,
-        AlwaysRefCounted, //
+    sync::{
+        aref::{
+            ARef,
+            AlwaysRefCounted, //
+        },
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
     },
     types::Opaque,
 };
 use core::{
+    mem::offset_of,
     ptr::{
         self,
         NonNull, //
-    },
-    sync::atomic::{
-        AtomicU64,
-        Ordering, //
     },
 };
 
@@ -77,8 +89,8 @@ unsafe impl Send for Fence {}
 // functions.
 unsafe impl Sync for Fence {}
 
-// SAFETY: `dma_fence_get()` and `dma_fence_put()` count the references of the fence; the last
-// put frees it, from any context, and not before an RCU grace period.
+// SAFETY: `dma_fence_get()` and `dma_fence_put()` count the references of the fence, which lives
+// while any is held; the last put releases it, from any context.
 unsafe impl AlwaysRefCounted for Fence {
     fn inc_ref(&self) {
         // SAFETY: The fence is initialized and has a reference (type invariants).
@@ -159,6 +171,8 @@ struct RawFence {
     timeline: Name,
 }
 
+const _: () = assert!(offset_of!(RawFence, base) == 0);
+
 impl RawFence {
     /// # Safety
     ///
@@ -229,7 +243,7 @@ impl PendingFence {
 /// completes the work (under the lock that queues it, say).
 pub struct Timeline {
     context: u64,
-    next: AtomicU64,
+    next: Atomic<u64>,
     driver: Name,
     name: Name,
 }
@@ -240,7 +254,7 @@ impl Timeline {
         Self {
             // SAFETY: Any number of contexts can be allocated, from any context.
             context: unsafe { bindings::dma_fence_context_alloc(1) },
-            next: AtomicU64::new(1),
+            next: Atomic::new(1),
             driver: name_of(driver),
             name: name_of(name),
         }
@@ -253,32 +267,52 @@ impl Timeline {
 
     /// Arms `fence` with the next seqno of the timeline: from now on others can see it, and only
     /// signalling the returned [`ArmedFence`] (or dropping it) completes it.
+    ///
+    /// Fences are armed in the order the timeline completes them: see the [module
+    /// documentation](self).
     pub fn arm(&self, fence: PendingFence) -> ArmedFence {
-        let seqno = self.next.fetch_add(1, Ordering::Relaxed);
+        let seqno = self.next.fetch_add(1, Relaxed);
         let mut raw = fence.0;
         raw.driver = self.driver;
         raw.timeline = self.name;
-        let raw = KBox::into_raw(raw);
-        // SAFETY: `raw` is a valid `RawFence` that only we use, from `KBox::into_raw` above.
-        let base = unsafe { (*raw).base.get() };
+        // The core owns the allocation from now on (see below). The pointer covers the whole
+        // `RawFence`, as the name callbacks read all of it through the fence.
+        let raw = NonNull::from(KBox::leak(raw));
+        let base = raw.cast::<bindings::dma_fence>();
         // INVARIANT: The fence is initialized on the `base`, at offset 0, of a `RawFence` whose
         // names are set and do not change again; it starts with one reference, which the
         // `ArmedFence` owns. The core frees it with `kfree_rcu()` when the last reference goes
         // (no `release`), which frees the `KBox` allocation.
-        // SAFETY: `base` is valid for writes and not initialized yet. `FENCE_OPS` has both name
-        // callbacks. A null lock makes the fence use its inline lock.
+        // SAFETY: `base` is the `base` of `raw` (offset 0, and `Opaque` is transparent), valid for
+        // writes and not initialized yet. `FENCE_OPS` has both name callbacks. A null lock makes
+        // the fence use its inline lock.
         unsafe {
-            bindings::dma_fence_init64(base, &FENCE_OPS, ptr::null_mut(), self.context, seqno)
+            bindings::dma_fence_init64(
+                base.as_ptr(),
+                &FENCE_OPS,
+                ptr::null_mut(),
+                self.context,
+                seqno,
+            )
         };
-        // SAFETY: `base` is initialized, and its only reference moves into the `ARef`.
-        let fence = unsafe { ARef::from_raw(NonNull::new_unchecked(base.cast::<Fence>())) };
-        ArmedFence { fence, done: false }
+        // INVARIANT: The fence is one of `FENCE_OPS`, not signalled, and only this `ArmedFence`
+        // signals it.
+        ArmedFence {
+            // SAFETY: `base` is initialized, and its only reference moves into the `ARef`.
+            fence: unsafe { ARef::from_raw(base.cast::<Fence>()) },
+            done: false,
+        }
     }
 }
 
 /// An armed fence of a [`Timeline`]: the right to signal it, once.
 ///
 /// Dropping it without signalling completes the fence with [`ECANCELED`].
+///
+/// # Invariants
+///
+/// `fence` is a fence of `FENCE_OPS` that only this `ArmedFence` signals; it is not signalled
+/// while `done` is false.
 pub struct ArmedFence {
     fence: ARef<Fence>,
     done: bool,
@@ -300,15 +334,18 @@ impl ArmedFence {
         self.complete(Some(error));
     }
 
+    /// Signals the fence, with `error` if any. Called once: `signal` and `signal_error` consume
+    /// `self`, and `drop` calls it only if they did not.
     fn complete(&mut self, error: Option<Error>) {
         let raw = self.fence.as_raw();
         if let Some(e) = error {
-            // SAFETY: The fence is initialized and not signalled: only its `ArmedFence` signals
-            // it, and that happens once (`done`). The error is a negative errno.
+            // SAFETY: The fence is initialized and, as `done` is false here, not signalled (type
+            // invariants). An `Error` is a negative errno no smaller than `-MAX_ERRNO`.
             unsafe { bindings::dma_fence_set_error(raw, e.to_errno()) };
         }
         // SAFETY: The fence is initialized, and we hold a reference to it.
         unsafe { bindings::dma_fence_signal(raw) };
+        // INVARIANT: The fence is signalled now.
         self.done = true;
     }
 }

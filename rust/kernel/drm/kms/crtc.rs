@@ -358,8 +358,9 @@ impl<T: DriverCrtc> Crtc<T> {
             .ok()
             .and_then(|index| 1u32.checked_shl(index))
             .ok_or(EINVAL)?;
-        if primary.possible_crtcs() & bit == 0
-            || cursor.is_some_and(|c| c.possible_crtcs() & bit == 0)
+        // The core gives a plane without CRTCs this one.
+        let serves = |possible: u32| possible == 0 || possible & bit != 0;
+        if !serves(primary.possible_crtcs()) || cursor.is_some_and(|c| !serves(c.possible_crtcs()))
         {
             return Err(EINVAL);
         }
@@ -395,8 +396,14 @@ impl<T: DriverCrtc> Crtc<T> {
             )
         };
         if let Err(e) = to_result(ret) {
-            // SAFETY: The CRTC was not added to the device, so `this` is still ours alone.
-            drop(unsafe { KBox::from_raw(this) });
+            // The core fails after adding the CRTC to the device's list too (its CRC setup):
+            // then the CRTC is the device's, and `destroy_callback` frees it with the device.
+            //
+            // SAFETY: `raw` is valid; the core set `head` only if it added the CRTC to the list.
+            if unsafe { (*raw).head.next }.is_null() {
+                // SAFETY: The CRTC was not added to the device, so `this` is still ours alone.
+                drop(unsafe { KBox::from_raw(this) });
+            }
             return Err(e);
         }
         // SAFETY: `raw` is an initialized CRTC with no helper functions yet.
@@ -439,11 +446,12 @@ impl<T: DriverCrtc> Crtc<T> {
     }
 
     /// The CRTC as a set of CRTCs of its device, for what an encoder can be fed by.
-    pub fn mask(&self) -> CrtcMask {
-        // INVARIANT: The bit is this CRTC's, on this CRTC's device.
+    pub fn mask(&self) -> CrtcMask<'_> {
+        // INVARIANT: The bit is this CRTC's, on this CRTC's device, which outlives the borrow.
         CrtcMask {
             dev: self.device_raw(),
             bits: 1 << self.index(),
+            _crtcs: PhantomData,
         }
     }
 
@@ -793,44 +801,55 @@ impl<T: DriverCrtc> Deref for CrtcState<T> {
 
 /// A set of CRTCs of one device: the CRTCs that can feed an encoder.
 ///
-/// Made from CRTCs ([`Crtc::mask`]) and joined with `|`, so it only names CRTCs that exist.
-/// Joining the CRTCs of two devices gives a set that [`Encoder::new`] refuses.
+/// Made from CRTCs ([`Crtc::mask`]) and joined with `|`, so it only names CRTCs that exist, for
+/// as long as the CRTCs are borrowed. Joining the CRTCs of two devices gives a set that
+/// [`Encoder::new`] refuses.
 ///
 /// [`Encoder::new`]: super::Encoder::new
 ///
 /// # Invariants
 ///
-/// If `dev` is not null, every bit of `bits` is the index of a CRTC of `dev`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CrtcMask {
+/// If `dev` is not null, it is a DRM device that lives for `'a`, and every bit of `bits` is the
+/// index of one of its CRTCs.
+#[derive(Clone, Copy)]
+pub struct CrtcMask<'a> {
     dev: *const bindings::drm_device,
     bits: u32,
+    _crtcs: PhantomData<&'a ()>,
 }
 
-impl CrtcMask {
+impl CrtcMask<'_> {
     /// The CRTCs as a mask of CRTC indices on `dev`, if they are CRTCs of `dev`.
     pub(crate) fn bits_on(self, dev: *const bindings::drm_device) -> Option<u32> {
         (!self.dev.is_null() && self.dev == dev).then_some(self.bits)
     }
 }
 
-impl core::ops::BitOr for CrtcMask {
+impl<'a> core::ops::BitOr for CrtcMask<'a> {
     type Output = Self;
 
     fn bitor(self, other: Self) -> Self {
         if self.dev == other.dev {
             // INVARIANT: Both sets are CRTCs of the same device, or `dev` is null.
             Self {
-                dev: self.dev,
                 bits: self.bits | other.bits,
+                ..self
             }
         } else {
             // INVARIANT: A null device names no device; `bits_on` refuses it.
             Self {
                 dev: ptr::null(),
                 bits: 0,
+                _crtcs: PhantomData,
             }
         }
+    }
+}
+
+/// Only the CRTC indices: the device's address is not for logs.
+impl core::fmt::Debug for CrtcMask<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("CrtcMask").field(&self.bits).finish()
     }
 }
 
@@ -843,7 +862,12 @@ mod tests {
         let (one, two) = (0u64, 0u64);
         let a: *const bindings::drm_device = ptr::from_ref(&one).cast();
         let b: *const bindings::drm_device = ptr::from_ref(&two).cast();
-        let mask = |dev, bits| CrtcMask { dev, bits };
+        // Masks on two stand-in devices: no real CRTCs, so only `bits_on` may look at them.
+        let mask = |dev, bits| CrtcMask {
+            dev,
+            bits,
+            _crtcs: PhantomData,
+        };
         assert_eq!((mask(a, 1) | mask(a, 4)).bits_on(a), Some(5));
         assert_eq!((mask(a, 1) | mask(a, 4)).bits_on(b), None);
         let mixed = mask(a, 1) | mask(b, 2);

@@ -50,7 +50,7 @@ impl Encoder {
     pub fn new<'a, T: drm::Driver>(
         mode_config: &ModeConfig<'a, T>,
         kind: EncoderType,
-        possible_crtcs: CrtcMask,
+        possible_crtcs: CrtcMask<'_>,
     ) -> Result<&'a Self> {
         let possible_crtcs = possible_crtcs
             .bits_on(mode_config.as_raw())

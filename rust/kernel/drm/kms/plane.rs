@@ -308,8 +308,9 @@ impl<T: DriverPlane> Plane<T> {
 
     /// The CRTCs the plane can serve, as a mask of CRTC indices.
     pub(crate) fn possible_crtcs(&self) -> u32 {
-        // SAFETY: `plane` is initialized (type invariants), and its `possible_crtcs` is set
-        // once, by `drm_universal_plane_init()`.
+        // SAFETY: `plane` is initialized (type invariants). Its `possible_crtcs` is written by
+        // `drm_universal_plane_init()` and, if zero, by the creation of the CRTC that takes the
+        // plane: both before registration, on the thread that holds the unregistered device.
         unsafe { (*self.as_raw()).possible_crtcs }
     }
 
