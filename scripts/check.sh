@@ -136,6 +136,14 @@ if [ "$DRIVER" = rust ]; then
 	guest_args+=(--file "$OUT/faults/vgpu-unref")
 fi
 
+# The fences of the driver's transfers, seen by a waiter and through a DMA-buf,
+# and one that outlives the module (scripts/guest/task-fences.sh). On the 2D
+# profile for now, where both drivers have a baseline of it.
+if [ "$GPU" = 2d ]; then
+	build_guest_program "$TOP/scripts/fences/vgpu-fences.c" "$OUT/fences/vgpu-fences"
+	guest_args+=(--file "$OUT/fences/vgpu-fences")
+fi
+
 say "running IGT on the $DRIVER driver, $VARIANT kernel, $clock, $smp CPU(s)$([ "$GPU" = 2d ] || echo ", GPU=$GPU") ($(grep -cv '^\s*\(#\|$\)' "$testlist") tests; results: $run/igt-results.txt)"
 guest_rc=0
 python3 "$TOP/scripts/run-guest.py" --driver "$DRIVER" --task igt --run-dir "$run" \
@@ -151,6 +159,13 @@ while read -r result name detail; do
 	say "pixels: $result $name: $detail"
 	echo "$name $result 0" >>"$OUT/igt-$run_name.txt"
 done < <(python3 "$TOP/scripts/pixels-check.py" "$run" || :)
+# The fences step's cases, judged with the IGT subtests ("fences@<case> <result>").
+if [ "$GPU" = 2d ]; then
+	while read -r name result detail; do
+		say "fences: $result $name: $detail"
+		echo "$name $result 0" >>"$OUT/igt-$run_name.txt"
+	done < <(grep '^fences@' "$run/fences.txt" 2>/dev/null || echo "fences@all fail no-results-from-the-guest")
+fi
 # The pixel check again, in guests of their own whose kernel bounces every DMA
 # mapping through swiotlb (swiotlb=force, as a confidential guest does):
 #  - pixels-swiotlb: QEMU's default device, which bypasses the DMA API (no
@@ -256,7 +271,7 @@ fi
 # every reload cycle), the KMS abstraction's once at boot; each case of the first
 # run counts, and every run must pass.
 if [ "$DRIVER" = rust ]; then
-	for suite in virtio_gpu_rs_commands virtio_gpu_rs_drv virtio_gpu_rs_gem virtio_gpu_rs_resource rust_drm_kms_crtc rust_drm_kms_state rust_virtio_request rust_dma_fence; do
+	for suite in virtio_gpu_rs_commands virtio_gpu_rs_drv virtio_gpu_rs_gem virtio_gpu_rs_resource rust_drm_kms_crtc rust_drm_kms_state rust_virtio_request rust_dma_fence rust_dma_resv; do
 		kunit_out=$(python3 "$TOP/scripts/kunit-results.py" "$run/console.log" "$suite") || :
 		while read -r result name detail; do
 			case $result in

@@ -28,7 +28,7 @@ import sys
 
 FAILURES = {"fail": "Fail", "timeout": "Timeout", "crash": "Crash", "abort": "Abort"}
 # Results of make check's own checks, judged on the host: not IGT, no retry.
-HOST_CHECKS = {"pixels", "pixels-swiotlb", "pixels-platform", "clients"}
+HOST_CHECKS = {"pixels", "pixels-swiotlb", "pixels-platform", "clients", "fences"}
 
 
 def read_lines(path):

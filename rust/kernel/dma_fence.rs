@@ -145,6 +145,13 @@ impl Fence {
         unsafe { bindings::dma_fence_is_signaled(self.as_raw()) }
     }
 
+    /// Whether the fence is a container of other fences (an array or a chain).
+    pub fn is_container(&self) -> bool {
+        // SAFETY: The fence is initialized and has a reference (type invariants); its ops are
+        // only compared, under RCU, with the containers' ops.
+        unsafe { bindings::dma_fence_is_container(self.as_raw()) }
+    }
+
     /// How the fence completed: `None` while it has not, `Some(Ok(()))` if it completed
     /// without an error, `Some(Err(e))` if with error `e`.
     pub fn status(&self) -> Option<Result> {
@@ -271,7 +278,30 @@ impl Timeline {
     /// Fences are armed in the order the timeline completes them: see the [module
     /// documentation](self).
     pub fn arm(&self, fence: PendingFence) -> ArmedFence {
+        self.init(fence, self.next.fetch_add(1, Relaxed))
+    }
+
+    /// Takes the next seqno, hands it to `queue`, and arms `fence` with it if `queue` succeeds.
+    ///
+    /// This is for work that must carry its seqno when it is queued, such as a command whose
+    /// fence id the device reports back: `queue` writes the seqno into the work and queues it,
+    /// under the lock that orders the timeline's work, and the fence is armed only once the work
+    /// is on its way. If `queue` fails, `fence` is handed back, unarmed and unseen, with the
+    /// error; its seqno is not reused, so the timeline's seqnos may have gaps, which is allowed.
+    pub fn arm_with(
+        &self,
+        fence: PendingFence,
+        queue: impl FnOnce(u64) -> Result,
+    ) -> core::result::Result<ArmedFence, (Error, PendingFence)> {
         let seqno = self.next.fetch_add(1, Relaxed);
+        match queue(seqno) {
+            Ok(()) => Ok(self.init(fence, seqno)),
+            Err(e) => Err((e, fence)),
+        }
+    }
+
+    /// Initializes `fence` as the fence of `seqno` on this timeline.
+    fn init(&self, fence: PendingFence, seqno: u64) -> ArmedFence {
         let mut raw = fence.0;
         raw.driver = self.driver;
         raw.timeline = self.name;

@@ -35,6 +35,8 @@ use core::{
 
 mod virtqueue;
 
+#[cfg(CONFIG_DMA_SHARED_BUFFER)]
+pub use self::virtqueue::Fenced;
 pub use self::virtqueue::{
     QueueHandle,
     Request,

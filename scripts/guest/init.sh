@@ -79,6 +79,7 @@ igt)
 	[ -e "$RUN/vgpu-unref" ] && . "$RUN/guest/task-unref.sh"
 	[ -n "${FUZZ_SEEDS:-}" ] && . "$RUN/guest/task-fuzz.sh"
 	[ -e "$RUN/vgpu-faults" ] && . "$RUN/guest/task-stress.sh"
+	[ -e "$RUN/vgpu-fences" ] && . "$RUN/guest/task-fences.sh"
 	. "$RUN/guest/task-lifecycle.sh"
 	;;
 # A second run of the subtests that failed unexpectedly, alone (check.sh).

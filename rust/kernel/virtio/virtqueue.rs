@@ -8,9 +8,25 @@
 //! memory that has been freed, whatever the driver does meanwhile: drop its own reference,
 //! give up waiting, or unbind.
 //!
+//! A request may also carry a DMA fence ([`QueueHandle::submit_fenced`]): the fence is armed
+//! when the request is queued, and signalled when the device returns it, or with [`ECANCELED`]
+//! when the queues are torn down. So every fence of a request completes, and nothing that waits
+//! for one outlives the binding waiting.
+//!
 //! C header: [`include/linux/virtio.h`](srctree/include/linux/virtio.h)
 
 use super::Device;
+#[cfg(CONFIG_DMA_SHARED_BUFFER)]
+use crate::{
+    dma_fence::{
+        ArmedFence,
+        Fence,
+        PendingFence,
+        Timeline, //
+    },
+    error::code::ECANCELED,
+    sync::aref::ARef,
+};
 use crate::{
     bindings,
     device,
@@ -46,20 +62,27 @@ use core::{
 /// A request: a buffer the device reads, and a buffer the device writes its answer into.
 ///
 /// Created with [`Request::new`], submitted once with [`Virtqueues::submit`] (or
-/// [`Virtqueues::submit_wait`]), and waited for with [`Request::wait`].
+/// [`Virtqueues::submit_wait`], or [`QueueHandle::submit_fenced`]), and waited for with
+/// [`Request::wait`].
 ///
 /// # Invariants
 ///
 /// - `response` and `written` are only written by the device (`response`) and by the single
 ///   completion of the request (`written`), and only before `done` is completed.
 /// - `out` and the storage of `response` are non-empty `kmalloc` allocations, fixed in place
-///   for the lifetime of the request.
+///   for the lifetime of the request. `out` is only accessed by the one `add()` that submits
+///   the request, which may write into its storage before the device sees it; after that it is
+///   only read, by the device.
+/// - `fence` is only written by the `add()` that submitted the request, with the queues' lock
+///   held, after the device got the request, and only taken by the request's single completion.
 #[pin_data]
 pub struct Request {
-    out: KVec<u8>,
+    out: UnsafeCell<KVec<u8>>,
     response: UnsafeCell<KVec<u8>>,
     /// The length the device wrote, or `None` if the request was cancelled.
     written: UnsafeCell<Option<usize>>,
+    /// The fence of a fenced request, signalled when the request completes.
+    fence: UnsafeCell<Option<RequestFence>>,
     submitted: Atomic<bool>,
     #[pin]
     done: Completion,
@@ -68,9 +91,11 @@ pub struct Request {
     hold: SpinLock<Option<Arc<dyn Send + Sync>>>,
 }
 
-// SAFETY: The cells are only written before `done` completes, by the device and by the one
-// context that takes the request back from the queue; they are only read after `done`
-// completed (see `wait()`), and the completion orders the two.
+// SAFETY: `response` and `written` are only written before `done` completes, by the device and
+// by the one context that takes the request back from the queue; they are only read after
+// `done` completed (see `wait()`), and the completion orders the two. `out` and `fence` are
+// only used by the one `add()` that submits the request, under the queues' lock, and `fence`
+// then by the completion, which takes the request back from the queue under that lock.
 unsafe impl Sync for Request {}
 
 impl Request {
@@ -85,9 +110,10 @@ impl Request {
         // INVARIANT: both buffers are non-empty `KVec`s, which `kmalloc` their storage.
         Arc::pin_init(
             pin_init!(Self {
-                out,
+                out: UnsafeCell::new(out),
                 response: UnsafeCell::new(response),
                 written: UnsafeCell::new(None),
+                fence: UnsafeCell::new(None),
                 submitted: Atomic::new(false),
                 done <- Completion::new(),
                 hold <- new_spinlock!(None),
@@ -155,18 +181,63 @@ impl Request {
         Ok(&response[..len.min(response.len())])
     }
 
-    /// Records the outcome and wakes the waiters.
+    /// Gives the request its fence, once the device has it.
+    ///
+    /// # Safety
+    ///
+    /// Only called by the `add()` that submitted the request, right after the device got it,
+    /// with the queues' lock still held.
+    #[cfg(CONFIG_DMA_SHARED_BUFFER)]
+    unsafe fn set_fence(&self, fence: ArmedFence) {
+        // SAFETY: By the safety requirements and the type invariants, nothing else uses the
+        // cell now: the completion, its only other user, takes the request back from the queue
+        // under the lock this caller holds.
+        unsafe { *self.fence.get() = Some(fence) };
+    }
+
+    /// Records the outcome, wakes the waiters, and signals the request's fence, if any: without
+    /// an error when the device returned the request, with [`ECANCELED`] when it was cancelled.
     ///
     /// # Safety
     ///
     /// Must be called at most once, by the context that took the request back from the device
     /// (or from a reset queue), and only for a submitted request.
     unsafe fn finish(&self, written: Option<usize>) {
+        // SAFETY: By the safety requirements, this is the request's completion: `add()` set the
+        // fence, if any, before the device could return the request, and the queues' lock,
+        // taken by the caller to take the request back, ordered that write before this.
+        let fence = unsafe { (*self.fence.get()).take() };
         // SAFETY: By the safety requirements, this is the only writer, and `done` has not
         // completed yet, so there is no reader.
         unsafe { *self.written.get() = written };
         self.done.complete_all();
+        if let Some(fence) = fence {
+            complete_fence(fence, written.is_some());
+        }
     }
+}
+
+/// What a fenced request holds: its armed fence. Without DMA fences in the kernel, no request
+/// is fenced.
+#[cfg(CONFIG_DMA_SHARED_BUFFER)]
+type RequestFence = ArmedFence;
+#[cfg(not(CONFIG_DMA_SHARED_BUFFER))]
+type RequestFence = core::convert::Infallible;
+
+/// Signals `fence`, without an error if the device returned its request (`done`), else with
+/// [`ECANCELED`].
+#[cfg(CONFIG_DMA_SHARED_BUFFER)]
+fn complete_fence(fence: RequestFence, done: bool) {
+    if done {
+        fence.signal();
+    } else {
+        fence.signal_error(ECANCELED);
+    }
+}
+
+#[cfg(not(CONFIG_DMA_SHARED_BUFFER))]
+fn complete_fence(fence: RequestFence, _done: bool) {
+    match fence {}
 }
 
 /// The raw queue pointers, only used with the queues' lock held; `None` once the queues are
@@ -305,6 +376,18 @@ impl<const N: usize> Virtqueues<'_, N> {
         self.shared.submit_wait(index, request, timeout)
     }
 
+    /// Submits `request` on queue `index` with a fence, as [`QueueHandle::submit_fenced`] does.
+    #[cfg(CONFIG_DMA_SHARED_BUFFER)]
+    pub fn submit_fenced(
+        &self,
+        index: usize,
+        request: &Arc<Request>,
+        fence: Fenced<'_>,
+        timeout: Delta,
+    ) -> Result<ARef<Fence>> {
+        self.shared.submit_fenced(index, request, fence, timeout)
+    }
+
     /// Returns a handle that submits to these queues for as long as they exist.
     pub fn handle(&self) -> QueueHandle<N> {
         QueueHandle {
@@ -327,19 +410,101 @@ impl<const N: usize> QueueHandle<N> {
     pub fn submit_wait(&self, index: usize, request: &Arc<Request>, timeout: Delta) -> Result {
         self.shared.submit_wait(index, request, timeout)
     }
+
+    /// Submits `request` on queue `index` as [`QueueHandle::submit_wait`] does, with the fence
+    /// `fence` describes, and returns the fence.
+    ///
+    /// With the queues' lock held, just before the request is queued, the fence's seqno is
+    /// taken from its timeline and stamped into the request's device-readable bytes; the fence
+    /// is armed once the device has the request ([`Timeline::arm_with`]). So the seqnos of the
+    /// fences submitted here rise in the order the device gets their requests. The request
+    /// then owns the armed fence: it is signalled when the device returns the request (whatever
+    /// the device answered), or with [`ECANCELED`] when the queues are torn down. A request
+    /// that could not be submitted leaves the fence unarmed and unseen; it is freed.
+    #[cfg(CONFIG_DMA_SHARED_BUFFER)]
+    pub fn submit_fenced(
+        &self,
+        index: usize,
+        request: &Arc<Request>,
+        fence: Fenced<'_>,
+        timeout: Delta,
+    ) -> Result<ARef<Fence>> {
+        self.shared.submit_fenced(index, request, fence, timeout)
+    }
+}
+
+/// What [`QueueHandle::submit_fenced`] fences a request with.
+#[cfg(CONFIG_DMA_SHARED_BUFFER)]
+pub struct Fenced<'a> {
+    /// The timeline of the fence.
+    pub timeline: &'a Timeline,
+    /// The fence, allocated before.
+    pub fence: PendingFence,
+    /// Writes the seqno into the request's device-readable bytes, where the device finds the
+    /// request's fence id. It runs with the queues' lock held and interrupts off, so it must
+    /// not sleep; an error leaves the request unsubmitted.
+    pub stamp: fn(&mut [u8], u64) -> Result,
 }
 
 impl Shared {
     fn submit(&self, index: usize, request: &Arc<Request>) -> Result {
-        Self::add(&self.queues.lock(), index, request)
+        Self::add(&self.queues.lock(), index, request, |_| Ok(()))
     }
 
     fn submit_wait(&self, index: usize, request: &Arc<Request>, timeout: Delta) -> Result {
+        self.wait_for_room(timeout, |queues| {
+            Self::add(queues, index, request, |_| Ok(()))
+        })
+    }
+
+    #[cfg(CONFIG_DMA_SHARED_BUFFER)]
+    fn submit_fenced(
+        &self,
+        index: usize,
+        request: &Arc<Request>,
+        fenced: Fenced<'_>,
+        timeout: Delta,
+    ) -> Result<ARef<Fence>> {
+        let Fenced {
+            timeline,
+            fence,
+            stamp,
+        } = fenced;
+        let mut fence = Some(fence);
+        self.wait_for_room(timeout, |queues| {
+            // Handed back by every failed attempt, so it is there for each.
+            let pending = fence.take().ok_or(EINVAL)?;
+            let queued = timeline.arm_with(pending, |seqno| {
+                Self::add(queues, index, request, |out| stamp(out, seqno))
+            });
+            match queued {
+                Ok(armed) => {
+                    let shared = ARef::from(armed.fence());
+                    // SAFETY: `add()` just submitted the request, and the lock is still held.
+                    unsafe { request.set_fence(armed) };
+                    Ok(shared)
+                }
+                Err((e, pending)) => {
+                    fence = Some(pending);
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// Runs `attempt` with the queues' lock held until it does not fail with [`ENOSPC`]; while
+    /// it does, waits for the device to return requests, at most `timeout` in all, and then
+    /// fails with [`ETIMEDOUT`].
+    fn wait_for_room<T>(
+        &self,
+        timeout: Delta,
+        mut attempt: impl FnMut(&SpinLockIrqGuard<'_, RawQueues>) -> Result<T>,
+    ) -> Result<T> {
         let msecs = Msecs::try_from(timeout.as_millis_ceil().max(0)).unwrap_or(Msecs::MAX);
         let mut left = msecs_to_jiffies(msecs);
         let mut queues = self.queues.lock();
         loop {
-            match Self::add(&queues, index, request) {
+            match attempt(&queues) {
                 Err(ENOSPC) if left > 0 => {
                     // The callback takes `queues` before it returns requests and notifies, so
                     // no notification is lost between the attempt above and this wait.
@@ -355,12 +520,46 @@ impl Shared {
     }
 
     /// Adds `request` to queue `index` and notifies the device, with the queues' lock held.
+    ///
+    /// `stamp` may write into the request's device-readable bytes just before the device gets
+    /// them; if it fails, the request is not submitted.
     fn add(
         queues: &SpinLockIrqGuard<'_, RawQueues>,
         index: usize,
         request: &Arc<Request>,
+        stamp: impl FnOnce(&mut [u8]) -> Result,
     ) -> Result {
-        let out_len = u32::try_from(request.out.len())?;
+        let Some(vqs) = queues.0.as_ref() else {
+            return Err(ENODEV);
+        };
+        let vq = *vqs.get(index).ok_or(EINVAL)?;
+        if request.submitted.xchg(true, Relaxed) {
+            return Err(EBUSY);
+        }
+        // From here on this is the one `add()` of the request: a request refused below is
+        // unmarked again, so that it can be submitted later.
+        match Self::add_marked(queues, vq, request, stamp) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                request.submitted.store(false, Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// The part of `add()` for a request it just marked submitted, on `vq`, one of the queues in
+    /// `_queues`.
+    fn add_marked(
+        _queues: &SpinLockIrqGuard<'_, RawQueues>,
+        vq: *mut bindings::virtqueue,
+        request: &Arc<Request>,
+        stamp: impl FnOnce(&mut [u8]) -> Result,
+    ) -> Result {
+        // SAFETY: This is the one `add()` of the request, which alone accesses `out` (type
+        // invariants of `Request`); the device does not have the request yet.
+        let out = unsafe { &mut *request.out.get() };
+        stamp(out)?;
+        let (out_ptr, out_len) = (out.as_ptr(), u32::try_from(out.len())?);
         // SAFETY: The response buffer's `KVec` itself is never replaced or resized; only its
         // storage is written (by the device), so reading its pointer and length is fine.
         let (in_ptr, in_len) = unsafe {
@@ -368,21 +567,13 @@ impl Shared {
             (response.as_ptr(), response.len())
         };
         let in_len = u32::try_from(in_len)?;
-        let Some(vqs) = queues.0.as_ref() else {
-            return Err(ENODEV);
-        };
-        let vq = *vqs.get(index).ok_or(EINVAL)?;
-        // Last of the checks: a request refused for any reason above stays unsubmitted.
-        if request.submitted.xchg(true, Relaxed) {
-            return Err(EBUSY);
-        }
 
         let mut out_sg = bindings::scatterlist::default();
         let mut in_sg = bindings::scatterlist::default();
         // SAFETY: Both buffers are non-empty `kmalloc` allocations (type invariant of
         // `Request`), which is what a scatterlist entry may describe.
         unsafe {
-            bindings::sg_init_one(&mut out_sg, request.out.as_ptr().cast(), out_len);
+            bindings::sg_init_one(&mut out_sg, out_ptr.cast(), out_len);
             bindings::sg_init_one(&mut in_sg, in_ptr.cast(), in_len);
         }
         let mut sgs = [ptr::from_mut(&mut out_sg), ptr::from_mut(&mut in_sg)];
@@ -405,7 +596,6 @@ impl Shared {
         if let Err(e) = to_result(ret) {
             // SAFETY: The queue did not take `token`, which came from `Arc::into_raw` above.
             drop(unsafe { Arc::from_raw(token) });
-            request.submitted.store(false, Relaxed);
             return Err(e);
         }
         // SAFETY: `vq` is a live queue, used with the lock held.
@@ -600,6 +790,26 @@ mod tests {
         assert!(!dropped.load(Relaxed));
         drop(queue);
         assert!(dropped.load(Relaxed));
+        Ok(())
+    }
+    #[cfg(CONFIG_DMA_SHARED_BUFFER)]
+    #[test]
+    fn a_fenced_request_signals_its_fence_when_it_completes() -> Result {
+        let timeline = Timeline::new(c"rust_virtio_request", c"requests");
+        // Returned by the device, then cancelled by a teardown.
+        for (written, status) in [(Some(1), Ok(())), (None, Err(ECANCELED))] {
+            let request = request()?;
+            request.submitted.store(true, Relaxed);
+            let armed = timeline.arm(PendingFence::new(GFP_KERNEL)?);
+            let fence: ARef<Fence> = armed.fence().into();
+            // SAFETY: What `add()` does once the device has the request; nothing else uses it.
+            unsafe { request.set_fence(armed) };
+            assert!(!fence.is_signaled());
+            // SAFETY: The request's one completion, as the callback or the teardown runs it.
+            unsafe { request.finish(written) };
+            assert_eq!(fence.status(), Some(status));
+            assert_eq!(request.wait().map(<[u8]>::len), written.ok_or(ENODEV));
+        }
         Ok(())
     }
 }

@@ -15,10 +15,18 @@ use kernel::{
         Core, //
     },
     devres::Devres,
+    dma_fence::{
+        Fence,
+        PendingFence,
+        Timeline, //
+    },
     drm,
     fmt,
     prelude::*,
-    sync::Arc,
+    sync::{
+        aref::ARef,
+        Arc, //
+    },
     time::Delta,
     uapi,
     virtio, //
@@ -83,6 +91,9 @@ pub(crate) struct Scanout {
 pub(crate) struct Gpu {
     /// The queues.
     pub(crate) queues: Queues,
+    /// The fences of the control queue's fenced commands: the device completes them in the
+    /// order it gets them, which is the order of their seqnos.
+    pub(crate) timeline: Timeline,
     /// The host resource ids in use.
     pub(crate) resource_ids: Arc<ResourceIds>,
     /// The scanouts, at most [`MAX_SCANOUTS`].
@@ -116,6 +127,30 @@ impl Queues {
         )
     }
 
+    /// Sends `cmd`, which the device answers without data, fenced on `timeline` with `fence`,
+    /// and does not wait for the answer.
+    ///
+    /// The returned fence completes when the device has done the work, and with
+    /// [`ECANCELED`] if the device is unbound first.
+    pub(crate) fn send_fenced(
+        &self,
+        cmd: KVec<u8>,
+        timeline: &Timeline,
+        fence: PendingFence,
+    ) -> Result<ARef<Fence>> {
+        let fenced = virtio::Fenced {
+            timeline,
+            fence,
+            stamp: commands::stamp_fence,
+        };
+        self.0.submit_fenced(
+            CONTROL_QUEUE,
+            &virtio::Request::new(cmd, commands::NODATA_SIZE)?,
+            fenced,
+            COMMAND_TIMEOUT,
+        )
+    }
+
     /// Submits `request`, a cursor command, on the cursor queue, without waiting.
     ///
     /// The cursor queue is separate so that cursor moves do not wait behind display updates.
@@ -127,7 +162,7 @@ impl Queues {
     /// Sends `cmd`, which the device answers without data, and waits for the answer.
     pub(crate) fn call_nodata(&self, cmd: KVec<u8>) -> Result {
         let request = virtio::Request::new(cmd, commands::NODATA_SIZE)?;
-        commands::check_nodata(self.call(&request)?, None)
+        commands::check_nodata(self.call(&request)?)
     }
 
     /// Sends `request` on the control queue and waits for the answer, at most
@@ -236,6 +271,8 @@ impl VirtioGpuDriver {
         }
         let gpu = Gpu {
             queues: Queues(queues.handle()),
+            // As the C driver names its fences.
+            timeline: Timeline::new(c"virtio_gpu", c"controlq"),
             resource_ids: ResourceIds::new()?,
             scanouts,
             has_edid: vdev.has_feature(uapi::VIRTIO_GPU_F_EDID),

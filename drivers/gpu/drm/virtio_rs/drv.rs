@@ -17,6 +17,8 @@ use crate::{
     gem,
 };
 use kernel::{
+    dma_fence::PendingFence,
+    dma_resv::Usage,
     drm::{
         self,
         gem::BaseObject,
@@ -24,6 +26,7 @@ use kernel::{
     },
     page::PAGE_SIZE,
     prelude::*,
+    time::Delta,
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -43,6 +46,9 @@ const INFO: drm::DriverInfo = drm::DriverInfo {
     name: c"virtio_gpu",
     desc: c"virtio GPU",
 };
+
+/// How long `DRM_IOCTL_VIRTGPU_WAIT` waits, as the C driver.
+const WAIT_TIMEOUT: Delta = Delta::from_secs(15);
 
 /// A client of the DRM device: one per open file.
 pub(crate) struct File;
@@ -201,6 +207,11 @@ impl File {
     /// something. As with the C driver, the copy is queued and not waited for; the host checks
     /// the rectangle against the resource. The driver checks it against the backing: an
     /// `offset` past it is [`EINVAL`], and the rows that start past it are left out.
+    ///
+    /// The copy is fenced, and its fence added to the object's reservation object, so that
+    /// `DRM_IOCTL_VIRTGPU_WAIT`, and whoever shares the object, can wait until the host has
+    /// read the pages. The C driver does this with 3D only; without, its transfers are not
+    /// fenced and a wait returns at once, while the host may still be reading.
     fn transfer_to_host(
         dev: &drm::Device<VirtioGpuDriver, drm::Registered>,
         _reg: &(),
@@ -216,13 +227,15 @@ impl File {
             height: rows_in_backing(bo.size(), stride, args.offset, args.box_.h)?,
         };
         let gpu: &Gpu = dev;
+        let cmd = commands::transfer_to_host_2d(bo.resource_id(), rect, args.offset.into())?;
+        // All that can fail, before the copy is queued.
+        let fence = PendingFence::new(GFP_KERNEL)?;
+        let mut resv = bo.resv().lock()?;
+        let slot = resv.reserve()?;
         gem::sync_for_host(gpu, &bo);
-        gpu.queues.send(commands::transfer_to_host_2d(
-            bo.resource_id(),
-            rect,
-            args.offset.into(),
-            None,
-        )?)?;
+        let fence = gpu.queues.send_fenced(cmd, &gpu.timeline, fence)?;
+        // As the C driver fences its 3D transfers: as a writer, whom every later user waits for.
+        slot.add(&fence, Usage::Write)?;
         Ok(0)
     }
 
@@ -237,18 +250,28 @@ impl File {
         Err(ENOSYS)
     }
 
-    /// `DRM_IOCTL_VIRTGPU_WAIT`: waits until the device is done with an object. Without 3D
-    /// nothing the device does is fenced on an object (as with the C driver, a transfer is
-    /// not), so every object is idle: the answer is at once, with or without
-    /// `VIRTGPU_WAIT_NOWAIT`.
+    /// `DRM_IOCTL_VIRTGPU_WAIT`: waits until the device is done with an object, that is, until
+    /// the fences of its reservation object complete (those of the transfers to the host), at
+    /// most [`WAIT_TIMEOUT`]; with `VIRTGPU_WAIT_NOWAIT`, only tells. [`EBUSY`] if the object
+    /// is still busy then, as with the C driver, which ignores the other flags too.
     fn wait(
         _dev: &drm::Device<VirtioGpuDriver, drm::Registered>,
         _reg: &(),
         args: &mut uapi::drm_virtgpu_3d_wait,
         file: &drm::File<File>,
     ) -> Result<u32> {
-        gem::Bo::lookup_handle(file, args.handle)?;
-        Ok(0)
+        let bo = gem::Bo::lookup_handle(file, args.handle)?;
+        let resv = bo.resv();
+        let idle = if args.flags & uapi::VIRTGPU_WAIT_NOWAIT != 0 {
+            resv.test_signaled(Usage::Read)
+        } else {
+            resv.wait_timeout(Usage::Read, true, WAIT_TIMEOUT)?
+        };
+        if idle {
+            Ok(0)
+        } else {
+            Err(EBUSY)
+        }
     }
 }
 

@@ -154,8 +154,8 @@ impl Object {
         let id = resource_id.get();
         views.reserve(1, GFP_KERNEL)?;
         let unref = unref_request(id)?;
-        let create = commands::resource_create_2d(id, format, self.width, self.height, None)?;
-        let attach = commands::resource_attach_backing(id, backing, None)?;
+        let create = commands::resource_create_2d(id, format, self.width, self.height)?;
+        let attach = commands::resource_attach_backing(id, backing)?;
         self.queues.send(create)?;
         // From here on the resource may exist on the host. As in `dumb_create()`, the answer
         // to ATTACH_BACKING also says whether CREATE_2D worked. A view is only kept once the
@@ -201,7 +201,7 @@ impl Object {
                 id.retire();
                 self.keep_pages(request);
             }
-            Ok(answer) => match commands::check_nodata(answer, None) {
+            Ok(answer) => match commands::check_nodata(answer) {
                 Ok(()) => {}
                 // The host's error answer to an unconfirmed resource: it may not exist.
                 Err(_) if !confirmed => {}
@@ -287,7 +287,7 @@ impl Drop for Pages {
 
 /// Builds the RESOURCE_UNREF of resource `id`, to send when the resource goes.
 fn unref_request(id: u32) -> Result<Arc<Request>> {
-    Request::new(commands::resource_unref(id, None)?, commands::NODATA_SIZE)
+    Request::new(commands::resource_unref(id)?, commands::NODATA_SIZE)
 }
 
 /// The length in bytes of a dumb buffer's lines, and of the buffer, for `width` x `height`
@@ -345,7 +345,7 @@ pub(crate) fn create(
     // The device executes the control queue in order: the answer to ATTACH_BACKING, waited
     // for below, comes after CREATE_2D was executed, and is an error if it failed. Once
     // CREATE_2D is sent the resource may exist, and the object's release destroys it.
-    let create = commands::resource_create_2d(id, new.format, new.width, new.height, None)?;
+    let create = commands::resource_create_2d(id, new.format, new.width, new.height)?;
     if new.size > MAX_FRAMEBUFFER_BYTES {
         let created = gpu.queues.call_nodata(create);
         bo.unref.populate(unref);
@@ -381,7 +381,7 @@ pub(crate) fn create(
         }
     }
     gpu.queues
-        .call_nodata(commands::resource_attach_backing(id, &entries, None)?)?;
+        .call_nodata(commands::resource_attach_backing(id, &entries)?)?;
     bo.backing.populate(entries);
 
     Ok((bo.create_handle(file)?, id))

@@ -304,13 +304,13 @@ impl DriverPlane for PrimaryPlane {
                 let offset = u64::from(fb.offset(0))
                     + u64::from(damage.y) * u64::from(fb.pitch(0))
                     + u64::from(damage.x) * u64::from(fb.cpp(0));
-                let transfer = commands::transfer_to_host_2d(resource, damage, offset, None);
+                let transfer = commands::transfer_to_host_2d(resource, damage, offset);
                 cmds[0] = Some(prepared(transfer)?);
                 if set_scanout {
                     let src = to_device_rect(&state.src());
                     cmds[1] = Some(prepared(commands::set_scanout(scanout, resource, src))?);
                 }
-                let flush = commands::resource_flush(resource, damage, None);
+                let flush = commands::resource_flush(resource, damage);
                 cmds[2] = Some(prepared(flush)?);
             }
         }
@@ -403,7 +403,7 @@ impl DriverPlane for CursorPlane {
                         width,
                         height,
                     };
-                    let transfer = commands::transfer_to_host_2d(resource, rect, 0, None);
+                    let transfer = commands::transfer_to_host_2d(resource, rect, 0);
                     let (hot_x, hot_y) = state.hotspot();
                     (
                         Some(prepared(transfer)?),
@@ -434,10 +434,7 @@ impl DriverPlane for CursorPlane {
             if let Some(bo) = new.fb().and_then(|fb| fb.object(0)) {
                 gem::sync_for_host(gpu, bo);
             }
-            let copied = gpu
-                .queues
-                .call(&transfer)
-                .and_then(|answer| commands::check_nodata(answer, None));
+            let copied = gpu.queues.call(&transfer).and_then(commands::check_nodata);
             if copied.is_err() {
                 report(drm, "cursor image update", copied);
                 return;
