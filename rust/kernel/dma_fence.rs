@@ -147,8 +147,8 @@ impl Fence {
 
     /// Whether the fence is a container of other fences (an array or a chain).
     pub fn is_container(&self) -> bool {
-        // SAFETY: The fence is initialized and has a reference (type invariants); its ops are
-        // only compared, under RCU, with the containers' ops.
+        // SAFETY: The fence is initialized and has a reference (type invariants); its ops
+        // pointer is only compared with the containers' ops, which needs no RCU section.
         unsafe { bindings::dma_fence_is_container(self.as_raw()) }
     }
 
@@ -285,9 +285,11 @@ impl Timeline {
     ///
     /// This is for work that must carry its seqno when it is queued, such as a command whose
     /// fence id the device reports back: `queue` writes the seqno into the work and queues it,
-    /// under the lock that orders the timeline's work, and the fence is armed only once the work
-    /// is on its way. If `queue` fails, `fence` is handed back, unarmed and unseen, with the
-    /// error; its seqno is not reused, so the timeline's seqnos may have gaps, which is allowed.
+    /// and the fence is armed only once the work is on its way. The seqno is taken before
+    /// `queue` runs, so for seqnos to rise in the order the work is queued, the caller holds
+    /// the lock that orders the timeline's work around the whole call. If `queue` fails,
+    /// `fence` is handed back, unarmed and unseen, with the error; its seqno is not reused, so
+    /// the timeline's seqnos may have gaps, which is allowed.
     pub fn arm_with(
         &self,
         fence: PendingFence,
@@ -335,6 +337,25 @@ impl Timeline {
     }
 }
 
+/// A reference to a fence of a [`Timeline`]: a [`Fence`] known not to be a container of other
+/// fences, which is what a reservation object takes
+/// ([`FenceSlot::add`](crate::dma_resv::FenceSlot::add)).
+///
+/// # Invariants
+///
+/// The fence was initialized with `FENCE_OPS` (it may have been detached from them since, when
+/// it was signalled).
+#[derive(Clone)]
+pub struct TimelineFence(ARef<Fence>);
+
+impl core::ops::Deref for TimelineFence {
+    type Target = Fence;
+
+    fn deref(&self) -> &Fence {
+        &self.0
+    }
+}
+
 /// An armed fence of a [`Timeline`]: the right to signal it, once.
 ///
 /// Dropping it without signalling completes the fence with [`ECANCELED`].
@@ -352,6 +373,12 @@ impl ArmedFence {
     /// The fence, to share with whoever waits for it.
     pub fn fence(&self) -> &Fence {
         &self.fence
+    }
+
+    /// A reference to the fence, as a fence of a [`Timeline`].
+    pub fn shared(&self) -> TimelineFence {
+        // INVARIANT: The fence is one of `FENCE_OPS`, which is not a container's.
+        TimelineFence(self.fence.clone())
     }
 
     /// Completes the fence without an error.

@@ -4,20 +4,28 @@
 //! synchronization.
 //!
 //! Every GEM object and DMA-buf has a [`Resv`]. A driver that queues work on a buffer adds the
-//! work's fence to it, locked ([`Resv::lock`]), in a slot it reserved before the work was
-//! queued ([`ResvGuard::reserve`]), so that nothing fails once the work is on its way; whoever
-//! uses the buffer next waits for the fences of the kind it needs ([`Resv::wait_timeout`]),
-//! without the lock.
+//! work's fence to it, with the object locked ([`Resv::with_lock`]), in a slot it reserved
+//! before the work was queued ([`ResvGuard::reserve`]), so that nothing fails once the work is
+//! on its way; whoever uses the buffer next waits for the fences of the kind it needs
+//! ([`Resv::wait_timeout`]), without the lock.
 //!
-//! Only one reservation object is locked at a time here, without an acquire context: locking
-//! several at once (a submission's buffer list) needs the wound/wait dance, which this module
-//! does not have yet.
+//! The lock is held for the length of a closure, and never handed out: a guard that could be
+//! leaked (`mem::forget`) would leave the object locked for good, and the task that leaked it
+//! could exit holding it.
+//!
+//! # Deadlocks
+//!
+//! Only one reservation object may be locked at a time, without an acquire context: a closure
+//! that locks another (or the same one again, as the GEM shmem helpers do in `vmap` and when
+//! they first make an object's scatter-gather table) can deadlock, against another thread or
+//! against itself. Locking a submission's buffer list needs the wound/wait context, which this
+//! module does not have yet.
 //!
 //! C header: [`include/linux/dma-resv.h`](srctree/include/linux/dma-resv.h)
 
 use crate::{
     bindings,
-    dma_fence::Fence,
+    dma_fence::TimelineFence,
     error::to_result,
     prelude::*,
     time::{
@@ -93,21 +101,23 @@ impl Resv {
         self.resv.get()
     }
 
-    /// Locks the object, to add fences to it. Waiting for the lock can be interrupted by a
-    /// signal, with [`EINTR`].
-    pub fn lock(&self) -> Result<ResvGuard<'_>> {
+    /// Runs `f` with the object locked, to add fences to it, and unlocks it after. Waiting for
+    /// the lock can be interrupted by a signal, with [`EINTR`] (as the C drivers return it).
+    ///
+    /// `f` must not lock another reservation object: see [Deadlocks](self#deadlocks).
+    pub fn with_lock<R>(&self, f: impl FnOnce(&mut ResvGuard<'_>) -> Result<R>) -> Result<R> {
         // SAFETY: The object is initialized (type invariants). Without an acquire context the
-        // lock is a plain sleeping lock, which this caller may take: it holds no other
-        // reservation object's lock, as a `ResvGuard` is the only way to hold one here and
-        // locking takes no context to nest with.
+        // lock is a plain sleeping lock.
         to_result(unsafe {
             bindings::dma_resv_lock_interruptible(self.as_raw(), ptr::null_mut())
         })?;
-        // INVARIANT: The lock is held, and the guard unlocks it.
-        Ok(ResvGuard {
+        // INVARIANT: The lock is held by this thread until the guard is dropped below; `f` only
+        // borrows the guard, so it cannot keep or leak it.
+        let mut guard = ResvGuard {
             resv: self,
             _not_send: NotThreadSafe,
-        })
+        };
+        f(&mut guard)
     }
 
     /// Whether every fence of `usage` (and of the kinds before it) has completed.
@@ -137,7 +147,7 @@ impl Resv {
     }
 }
 
-/// A locked [`Resv`]: fences can be reserved room for and added.
+/// A locked [`Resv`], in [`Resv::with_lock`]: fences can be reserved room for and added.
 ///
 /// # Invariants
 ///
@@ -150,6 +160,7 @@ pub struct ResvGuard<'a> {
 impl<'a> ResvGuard<'a> {
     /// Reserves room for one fence, to be added with [`FenceSlot::add`] before the lock is
     /// released. Allocating room can fail; adding to it cannot.
+    #[must_use = "the room is only there while the lock is held"]
     pub fn reserve(&mut self) -> Result<FenceSlot<'_, 'a>> {
         // SAFETY: The lock is held (type invariants).
         to_result(unsafe { bindings::dma_resv_reserve_fences(self.resv.as_raw(), 1) })?;
@@ -178,20 +189,18 @@ pub struct FenceSlot<'g, 'a> {
 impl FenceSlot<'_, '_> {
     /// Adds `fence`, for work that uses the buffer as `usage` says.
     ///
-    /// A fence of the same context as one the object has, and later on it, takes that one's
-    /// place. A container of fences (an array or a chain, as a sync file may hold) is not added
-    /// but refused with [`EINVAL`]: the object takes the fences in it one by one. A fence of a
-    /// [`Timeline`](crate::dma_fence::Timeline) is never one.
-    pub fn add(self, fence: &Fence, usage: Usage) -> Result {
-        if fence.is_container() {
-            return Err(EINVAL);
-        }
+    /// It takes the place of a fence of its context that the object has, if it is as late on
+    /// that context and that fence's usage is at least `usage`, or of a fence that completed;
+    /// else it takes the slot. Only the fences of a [`Timeline`](crate::dma_fence::Timeline)
+    /// are taken: the core refuses containers of fences (arrays, chains), which these never
+    /// are, so adding cannot fail.
+    pub fn add(self, fence: &TimelineFence, usage: Usage) {
         // SAFETY: The object is locked and has room for one more fence (type invariants); the
-        // fence is initialized and not a container, and the object takes its own reference.
+        // fence is initialized and not a container (type invariants of `TimelineFence`), and
+        // the object takes its own reference.
         unsafe {
             bindings::dma_resv_add_fence(self.guard.resv.as_raw(), fence.as_raw(), usage.as_raw())
         };
-        Ok(())
     }
 }
 
@@ -235,10 +244,10 @@ mod tests {
         let resv = owned.resv();
         let timeline = Timeline::new(c"rust_dma_resv", c"writes");
         let armed = timeline.arm(PendingFence::new(GFP_KERNEL)?);
-        {
-            let mut guard = resv.lock()?;
-            guard.reserve()?.add(armed.fence(), Usage::Write)?;
-        }
+        resv.with_lock(|guard| {
+            guard.reserve()?.add(&armed.shared(), Usage::Write);
+            Ok(())
+        })?;
         assert!(!resv.test_signaled(Usage::Read));
         // A writer's fence is not the kernel's: waiting for the kernel's work alone finds none.
         assert!(resv.test_signaled(Usage::Kernel));
@@ -263,11 +272,11 @@ mod tests {
         let timeline = Timeline::new(c"rust_dma_resv", c"replaced");
         let first = timeline.arm(PendingFence::new(GFP_KERNEL)?);
         let second = timeline.arm(PendingFence::new(GFP_KERNEL)?);
-        {
-            let mut guard = resv.lock()?;
-            guard.reserve()?.add(first.fence(), Usage::Write)?;
-            guard.reserve()?.add(second.fence(), Usage::Write)?;
-        }
+        resv.with_lock(|guard| {
+            guard.reserve()?.add(&first.shared(), Usage::Write);
+            guard.reserve()?.add(&second.shared(), Usage::Write);
+            Ok(())
+        })?;
         // Out of order on purpose, to see what the object kept: only the second, so it is
         // idle once the second completes, even though the first has not.
         second.signal_error(EIO);

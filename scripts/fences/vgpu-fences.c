@@ -6,23 +6,28 @@
  *   vgpu-fences CARD check
  *   vgpu-fences CARD outlive 'UNLOAD COMMAND'
  *
- * "check" runs two cases on a 1024x768 resource (DRM_IOCTL_VIRTGPU_RESOURCE_CREATE):
+ * "check" runs three cases on a 1024x768 resource (DRM_IOCTL_VIRTGPU_RESOURCE_CREATE):
  *
  *  - wait-after-transfer: after TRANSFER_TO_HOST, DRM_IOCTL_VIRTGPU_WAIT returns
  *    0, and a VIRTGPU_WAIT_NOWAIT wait after it returns 0 too.
- *  - transfer-fenced-in-dmabuf: a burst of transfers, then the object exported
- *    as a DMA-buf and its read fences exported as a sync file
+ *  - wait-sees-the-transfer: TRIES times, a transfer and at once a NOWAIT wait,
+ *    then a wait: the NOWAIT wait finds the object busy (EBUSY) at least once,
+ *    and every wait returns 0. A driver that does not fence its transfers never
+ *    finds it busy; one that does may not either, if the host is always done
+ *    first, hence the tries (the detail says how many found it busy).
+ *  - transfer-fenced-in-dmabuf: the object exported as a DMA-buf; TRIES times,
+ *    a transfer and at once the DMA-buf's read fences exported as a sync file
  *    (DMA_BUF_IOCTL_EXPORT_SYNC_FILE): the sync file holds the driver's fence
- *    (driver "virtio_gpu", timeline "controlq"), which then completes without
- *    an error. The core leaves fences that completed already out of the sync
- *    file, so a host that finished the burst first shows none: the burst is
- *    tried TRIES times, and one sighting is enough (the detail says how many).
+ *    (driver "virtio_gpu", timeline "controlq") at least once, and that fence
+ *    then completes without an error. The core leaves fences that completed
+ *    already out of the sync file, hence the tries again.
  *
  * "outlive" takes such a sync file, closes everything else (so that nothing
  * holds the module), runs UNLOAD COMMAND, and then reads the fence: it must
- * have completed (with or without an error) and its names must still be
- * readable, now that the module that made it is gone. A driver whose
- * transfers are not fenced gives nothing to hold: "skip".
+ * have completed (with or without an error). A fence still pending after the
+ * unload would never complete, and, if its operations were the module's, reading
+ * it would call into freed memory. A driver whose transfers are not fenced gives
+ * nothing to hold: "skip".
  *
  * Prints "fences@CASE pass|fail|skip detail" per case; exits 0.
  */
@@ -44,7 +49,6 @@
 
 #define WIDTH 1024
 #define HEIGHT 768
-#define BURST 1
 #define TRIES 100
 /* VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, and PIPE_TEXTURE_2D. */
 #define FORMAT 2
@@ -129,26 +133,37 @@ static int fence_info(int sync, struct sync_fence_info *fence)
 	return info.num_fences;
 }
 
+/* Waits up to 5 s for sync file @sync to complete, then reads its first fence. */
+static int await_fence(int sync, struct sync_fence_info *seen)
+{
+	struct pollfd p = { .fd = sync, .events = POLLIN };
+	int ret = poll(&p, 1, 5000);
+
+	if (ret < 0)
+		return -errno;
+	if (ret == 0)
+		return -ETIMEDOUT;
+	return fence_info(sync, seen) < 0 ? -EIO : 0;
+}
+
 static int is_ours(const struct sync_fence_info *f)
 {
 	return !strcmp(f->driver_name, "virtio_gpu") && !strcmp(f->obj_name, "controlq");
 }
 
 /*
- * A burst of transfers of @handle, then the read fences of @dmabuf as a sync
- * file. Returns the sync file if it holds the driver's fence, -ENOENT if it
- * holds another (the host was done first, or the transfers are not fenced),
- * or -errno; @seen gets the first fence's names.
+ * A transfer of @handle, then the read fences of @dmabuf as a sync file.
+ * Returns the sync file if it holds the driver's fence, -ENOENT if it holds
+ * another (the host was done first, or the transfers are not fenced), or
+ * -errno; @seen gets the first fence's names.
  */
-static int burst_and_export(int fd, uint32_t handle, int dmabuf, struct sync_fence_info *seen)
+static int transfer_and_export(int fd, uint32_t handle, int dmabuf, struct sync_fence_info *seen)
 {
-	int i, ret, sync;
+	int ret, sync;
 
-	for (i = 0; i < BURST; i++) {
-		ret = transfer(fd, handle);
-		if (ret)
-			return ret;
-	}
+	ret = transfer(fd, handle);
+	if (ret)
+		return ret;
 	sync = export_read_fences(dmabuf);
 	if (sync < 0)
 		return sync;
@@ -161,9 +176,9 @@ static int burst_and_export(int fd, uint32_t handle, int dmabuf, struct sync_fen
 }
 
 /*
- * TRIES bursts; returns the sync file of the first that left the driver's
- * fence in it (or the error of the first that failed, or -ENOENT), with
- * @hits the number of bursts that did.
+ * TRIES transfers and exports; returns the sync file of the first that held
+ * the driver's fence (or the error of the first that failed, or -ENOENT), with
+ * @hits the number of tries that did.
  */
 static int fenced_sync_file(int fd, uint32_t handle, int dmabuf, struct sync_fence_info *seen,
 			    int *hits)
@@ -173,7 +188,7 @@ static int fenced_sync_file(int fd, uint32_t handle, int dmabuf, struct sync_fen
 
 	*hits = 0;
 	for (i = 0; i < TRIES; i++) {
-		ret = burst_and_export(fd, handle, dmabuf, sync >= 0 ? &other : seen);
+		ret = transfer_and_export(fd, handle, dmabuf, sync >= 0 ? &other : seen);
 		if (ret >= 0) {
 			(*hits)++;
 			if (sync >= 0)
@@ -202,14 +217,14 @@ static void check(int fd)
 {
 	struct sync_fence_info seen = { 0 };
 	char detail[256];
-	int ret, busy, dmabuf, sync, hits;
+	int ret, busy, dmabuf, sync, hits, i;
 	uint32_t handle;
-	struct pollfd p;
 
 	ret = create(fd, &handle);
 	if (ret) {
 		snprintf(detail, sizeof(detail), "RESOURCE_CREATE: %s", strerror(-ret));
 		result("wait-after-transfer", "fail", detail);
+		result("wait-sees-the-transfer", "fail", detail);
 		result("transfer-fenced-in-dmabuf", "fail", detail);
 		return;
 	}
@@ -225,6 +240,22 @@ static void check(int fd)
 		 busy == -EBUSY ? "busy" : busy ? strerror(-busy) : "idle");
 	result("wait-after-transfer", ret ? "fail" : "pass", detail);
 
+	busy = 0;
+	ret = 0;
+	for (i = 0; i < TRIES && !ret; i++) {
+		ret = transfer(fd, handle);
+		if (!ret) {
+			ret = wait_bo(fd, handle, VIRTGPU_WAIT_NOWAIT);
+			busy += ret == -EBUSY;
+			ret = ret == -EBUSY ? 0 : ret;
+		}
+		if (!ret)
+			ret = wait_bo(fd, handle, 0);
+	}
+	snprintf(detail, sizeof(detail), "%d of %d NOWAIT waits right after a transfer found the object busy%s%s",
+		 busy, i, ret ? "; then: " : "", ret ? strerror(-ret) : "");
+	result("wait-sees-the-transfer", !ret && busy > 0 ? "pass" : "fail", detail);
+
 	dmabuf = open_dmabuf(fd, handle);
 	if (dmabuf < 0) {
 		snprintf(detail, sizeof(detail), "PRIME_HANDLE_TO_FD: %s", strerror(-dmabuf));
@@ -235,25 +266,20 @@ static void check(int fd)
 	sync = fenced_sync_file(fd, handle, dmabuf, &seen, &hits);
 	if (sync == -ENOENT) {
 		snprintf(detail, sizeof(detail),
-			 "in %d bursts of %d transfer(s), the sync file held only %s/%s",
-			 TRIES, BURST, seen.driver_name, seen.obj_name);
+			 "in %d tries, the sync file held only %s/%s", TRIES,
+			 seen.driver_name, seen.obj_name);
 		result("transfer-fenced-in-dmabuf", "fail", detail);
 	} else if (sync < 0) {
 		snprintf(detail, sizeof(detail), "%s", strerror(-sync));
 		result("transfer-fenced-in-dmabuf", "fail", detail);
 	} else {
-		p = (struct pollfd){ .fd = sync, .events = POLLIN };
-		ret = poll(&p, 1, 5000);
-		if (ret == 1)
-			ret = fence_info(sync, &seen) < 0 ? -EIO : 0;
-		else
-			ret = ret < 0 ? -errno : -ETIMEDOUT;
+		ret = await_fence(sync, &seen);
 		if (!ret && seen.status != 1)
 			snprintf(detail, sizeof(detail), "the fence completed with status %d",
 				 seen.status);
 		else
 			snprintf(detail, sizeof(detail),
-				 "%d of %d bursts left the driver's fence in the sync file; the first: %s",
+				 "%d of %d tries found the driver's fence in the sync file; the first: %s",
 				 hits, TRIES, ret ? strerror(-ret) : "completed without an error");
 		result("transfer-fenced-in-dmabuf", !ret && seen.status == 1 ? "pass" : "fail",
 		       detail);
@@ -269,7 +295,6 @@ static void outlive(int fd, const char *unload)
 	char detail[256];
 	int dmabuf, sync, tries, ret, status;
 	uint32_t handle;
-	struct pollfd p;
 
 	ret = create(fd, &handle);
 	if (ret) {
@@ -300,16 +325,12 @@ static void outlive(int fd, const char *unload)
 		return;
 	}
 	status = system(unload);
-	p = (struct pollfd){ .fd = sync, .events = POLLIN };
-	ret = poll(&p, 1, 5000);
-	if (ret == 1)
-		ret = fence_info(sync, &seen) < 0 ? -EIO : 0;
-	else
-		ret = ret < 0 ? -errno : -ETIMEDOUT;
+	status = status == -1 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	ret = await_fence(sync, &seen);
 	snprintf(detail, sizeof(detail),
-		 "'%s' exited %d; then the fence: %s, status %d, names %s/%s", unload,
-		 WEXITSTATUS(status), ret ? strerror(-ret) : "completed", seen.status,
-		 seen.driver_name, seen.obj_name);
+		 "'%s' exited %d; then the fence: %s, status %d, names %s/%s", unload, status,
+		 ret ? strerror(-ret) : "completed", seen.status, seen.driver_name,
+		 seen.obj_name);
 	result("outlive-module", !ret && status == 0 && seen.status != 0 ? "pass" : "fail", detail);
 	close(sync);
 }

@@ -16,17 +16,6 @@
 //! C header: [`include/linux/virtio.h`](srctree/include/linux/virtio.h)
 
 use super::Device;
-#[cfg(CONFIG_DMA_SHARED_BUFFER)]
-use crate::{
-    dma_fence::{
-        ArmedFence,
-        Fence,
-        PendingFence,
-        Timeline, //
-    },
-    error::code::ECANCELED,
-    sync::aref::ARef,
-};
 use crate::{
     bindings,
     device,
@@ -37,8 +26,10 @@ use crate::{
     prelude::*,
     sync::{
         atomic::{
+            Acquire,
             Atomic,
-            Relaxed, //
+            Relaxed,
+            Release, //
         },
         Arc,
         Completion,
@@ -53,6 +44,16 @@ use crate::{
         Delta,
         Msecs, //
     }, //
+};
+#[cfg(CONFIG_DMA_SHARED_BUFFER)]
+use crate::{
+    dma_fence::{
+        ArmedFence,
+        PendingFence,
+        Timeline,
+        TimelineFence, //
+    },
+    error::code::ECANCELED,
 };
 use core::{
     cell::UnsafeCell,
@@ -70,11 +71,13 @@ use core::{
 /// - `response` and `written` are only written by the device (`response`) and by the single
 ///   completion of the request (`written`), and only before `done` is completed.
 /// - `out` and the storage of `response` are non-empty `kmalloc` allocations, fixed in place
-///   for the lifetime of the request. `out` is only accessed by the one `add()` that submits
-///   the request, which may write into its storage before the device sees it; after that it is
-///   only read, by the device.
-/// - `fence` is only written by the `add()` that submitted the request, with the queues' lock
-///   held, after the device got the request, and only taken by the request's single completion.
+///   for the lifetime of the request. `out` is only accessed by an `add()` that holds the
+///   `submitted` mark (taken with `Acquire`, given back with `Release` if the request is
+///   refused), which may write into its storage before the device sees it; once the request is
+///   submitted, it is only read, by the device.
+/// - `fence` is only written by the submitter that queued the request, with the queues' lock
+///   still held, and only taken by the request's single completion, which takes the request back
+///   from the queue under that lock first.
 #[pin_data]
 pub struct Request {
     out: UnsafeCell<KVec<u8>>,
@@ -93,9 +96,10 @@ pub struct Request {
 
 // SAFETY: `response` and `written` are only written before `done` completes, by the device and
 // by the one context that takes the request back from the queue; they are only read after
-// `done` completed (see `wait()`), and the completion orders the two. `out` and `fence` are
-// only used by the one `add()` that submits the request, under the queues' lock, and `fence`
-// then by the completion, which takes the request back from the queue under that lock.
+// `done` completed (see `wait()`), and the completion orders the two. `out` is only used by the
+// `add()` holding the `submitted` mark, which the mark's acquire and release order. `fence` is
+// written by the submitter under the queues' lock and taken by the completion after it took
+// the request back under that lock, which orders the two (type invariants).
 unsafe impl Sync for Request {}
 
 impl Request {
@@ -185,13 +189,13 @@ impl Request {
     ///
     /// # Safety
     ///
-    /// Only called by the `add()` that submitted the request, right after the device got it,
-    /// with the queues' lock still held.
+    /// Only called by the submitter that just queued the request, with the queues' lock still
+    /// held since `add()`.
     #[cfg(CONFIG_DMA_SHARED_BUFFER)]
     unsafe fn set_fence(&self, fence: ArmedFence) {
         // SAFETY: By the safety requirements and the type invariants, nothing else uses the
-        // cell now: the completion, its only other user, takes the request back from the queue
-        // under the lock this caller holds.
+        // cell now: the completion, its only other user, can only take the request back from
+        // the queue under the lock this caller holds, so it runs after this write.
         unsafe { *self.fence.get() = Some(fence) };
     }
 
@@ -203,17 +207,19 @@ impl Request {
     /// Must be called at most once, by the context that took the request back from the device
     /// (or from a reset queue), and only for a submitted request.
     unsafe fn finish(&self, written: Option<usize>) {
-        // SAFETY: By the safety requirements, this is the request's completion: `add()` set the
-        // fence, if any, before the device could return the request, and the queues' lock,
-        // taken by the caller to take the request back, ordered that write before this.
+        // SAFETY: By the safety requirements, this is the request's completion, whose caller
+        // took the request back from the queue under the queues' lock. The submitter set the
+        // fence, if any, before it released that lock (`set_fence`), so the write happened
+        // before this, and nothing else uses the cell (type invariants).
         let fence = unsafe { (*self.fence.get()).take() };
+        // The fence first: whoever `done` wakes finds the fence complete.
+        if let Some(fence) = fence {
+            complete_fence(fence, written.is_some());
+        }
         // SAFETY: By the safety requirements, this is the only writer, and `done` has not
         // completed yet, so there is no reader.
         unsafe { *self.written.get() = written };
         self.done.complete_all();
-        if let Some(fence) = fence {
-            complete_fence(fence, written.is_some());
-        }
     }
 }
 
@@ -384,7 +390,7 @@ impl<const N: usize> Virtqueues<'_, N> {
         request: &Arc<Request>,
         fence: Fenced<'_>,
         timeout: Delta,
-    ) -> Result<ARef<Fence>> {
+    ) -> Result<TimelineFence> {
         self.shared.submit_fenced(index, request, fence, timeout)
     }
 
@@ -416,11 +422,18 @@ impl<const N: usize> QueueHandle<N> {
     ///
     /// With the queues' lock held, just before the request is queued, the fence's seqno is
     /// taken from its timeline and stamped into the request's device-readable bytes; the fence
-    /// is armed once the device has the request ([`Timeline::arm_with`]). So the seqnos of the
-    /// fences submitted here rise in the order the device gets their requests. The request
-    /// then owns the armed fence: it is signalled when the device returns the request (whatever
-    /// the device answered), or with [`ECANCELED`] when the queues are torn down. A request
-    /// that could not be submitted leaves the fence unarmed and unseen; it is freed.
+    /// is armed once the device has the request ([`Timeline::arm_with`]). The request then owns
+    /// the armed fence: it is signalled when the device returns the request (whatever the
+    /// device answered), or with [`ECANCELED`] when the queues are torn down. A request that
+    /// could not be submitted leaves the fence unarmed and unseen; it is freed. A refused
+    /// attempt leaves the stamp in the request's bytes, which a later submission stamps again.
+    ///
+    /// The fences of a timeline must complete in the order of their seqnos (see
+    /// [`crate::dma_fence`]), and each fence completes when its request comes back. So a
+    /// timeline is only used with one queue, and not armed elsewhere, and the device returns
+    /// that queue's fenced requests in the order it got them, as virtio-gpu devices do on their
+    /// control queue. Nothing here checks it yet: the core's answer, signalling every earlier
+    /// fence of the timeline when a later one completes, is still to come.
     #[cfg(CONFIG_DMA_SHARED_BUFFER)]
     pub fn submit_fenced(
         &self,
@@ -428,7 +441,7 @@ impl<const N: usize> QueueHandle<N> {
         request: &Arc<Request>,
         fence: Fenced<'_>,
         timeout: Delta,
-    ) -> Result<ARef<Fence>> {
+    ) -> Result<TimelineFence> {
         self.shared.submit_fenced(index, request, fence, timeout)
     }
 }
@@ -436,7 +449,8 @@ impl<const N: usize> QueueHandle<N> {
 /// What [`QueueHandle::submit_fenced`] fences a request with.
 #[cfg(CONFIG_DMA_SHARED_BUFFER)]
 pub struct Fenced<'a> {
-    /// The timeline of the fence.
+    /// The timeline of the fence, used with one queue only (see
+    /// [`QueueHandle::submit_fenced`]).
     pub timeline: &'a Timeline,
     /// The fence, allocated before.
     pub fence: PendingFence,
@@ -464,7 +478,7 @@ impl Shared {
         request: &Arc<Request>,
         fenced: Fenced<'_>,
         timeout: Delta,
-    ) -> Result<ARef<Fence>> {
+    ) -> Result<TimelineFence> {
         let Fenced {
             timeline,
             fence,
@@ -479,8 +493,8 @@ impl Shared {
             });
             match queued {
                 Ok(armed) => {
-                    let shared = ARef::from(armed.fence());
-                    // SAFETY: `add()` just submitted the request, and the lock is still held.
+                    let shared = armed.shared();
+                    // SAFETY: `add()` just queued the request, and the lock is still held.
                     unsafe { request.set_fence(armed) };
                     Ok(shared)
                 }
@@ -533,7 +547,8 @@ impl Shared {
             return Err(ENODEV);
         };
         let vq = *vqs.get(index).ok_or(EINVAL)?;
-        if request.submitted.xchg(true, Relaxed) {
+        // Acquire: what a refused `add()` before this one did to `out` happened before.
+        if request.submitted.xchg(true, Acquire) {
             return Err(EBUSY);
         }
         // From here on this is the one `add()` of the request: a request refused below is
@@ -541,7 +556,8 @@ impl Shared {
         match Self::add_marked(queues, vq, request, stamp) {
             Ok(()) => Ok(()),
             Err(e) => {
-                request.submitted.store(false, Relaxed);
+                // Release: what this `add()` did to `out` happens before the next one's.
+                request.submitted.store(false, Release);
                 Err(e)
             }
         }
@@ -555,8 +571,8 @@ impl Shared {
         request: &Arc<Request>,
         stamp: impl FnOnce(&mut [u8]) -> Result,
     ) -> Result {
-        // SAFETY: This is the one `add()` of the request, which alone accesses `out` (type
-        // invariants of `Request`); the device does not have the request yet.
+        // SAFETY: This `add()` holds the request's `submitted` mark, so it alone accesses `out`
+        // (type invariants of `Request`); the device does not have the request yet.
         let out = unsafe { &mut *request.out.get() };
         stamp(out)?;
         let (out_ptr, out_len) = (out.as_ptr(), u32::try_from(out.len())?);
@@ -792,6 +808,7 @@ mod tests {
         assert!(dropped.load(Relaxed));
         Ok(())
     }
+
     #[cfg(CONFIG_DMA_SHARED_BUFFER)]
     #[test]
     fn a_fenced_request_signals_its_fence_when_it_completes() -> Result {
@@ -801,8 +818,9 @@ mod tests {
             let request = request()?;
             request.submitted.store(true, Relaxed);
             let armed = timeline.arm(PendingFence::new(GFP_KERNEL)?);
-            let fence: ARef<Fence> = armed.fence().into();
-            // SAFETY: What `add()` does once the device has the request; nothing else uses it.
+            let fence = armed.shared();
+            // SAFETY: What the submitter does once the device has the request; nothing else
+            // uses the request.
             unsafe { request.set_fence(armed) };
             assert!(!fence.is_signaled());
             // SAFETY: The request's one completion, as the callback or the teardown runs it.

@@ -19,6 +19,8 @@ use kernel::{
 
 // bindgen names the members of `enum virtio_gpu_ctrl_type` after the enum.
 pub(crate) use uapi::{
+    virtio_gpu_ctrl_type_VIRTIO_GPU_CMD_GET_CAPSET as CMD_GET_CAPSET,
+    virtio_gpu_ctrl_type_VIRTIO_GPU_CMD_GET_CAPSET_INFO as CMD_GET_CAPSET_INFO,
     virtio_gpu_ctrl_type_VIRTIO_GPU_CMD_GET_DISPLAY_INFO as CMD_GET_DISPLAY_INFO,
     virtio_gpu_ctrl_type_VIRTIO_GPU_CMD_GET_EDID as CMD_GET_EDID,
     virtio_gpu_ctrl_type_VIRTIO_GPU_CMD_MOVE_CURSOR as CMD_MOVE_CURSOR,
@@ -36,6 +38,8 @@ pub(crate) use uapi::{
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID as RESP_ERR_INVALID_SCANOUT_ID,
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY as RESP_ERR_OUT_OF_MEMORY,
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_ERR_UNSPEC as RESP_ERR_UNSPEC,
+    virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_OK_CAPSET as RESP_OK_CAPSET,
+    virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_OK_CAPSET_INFO as RESP_OK_CAPSET_INFO,
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_OK_DISPLAY_INFO as RESP_OK_DISPLAY_INFO,
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_OK_EDID as RESP_OK_EDID,
     virtio_gpu_ctrl_type_VIRTIO_GPU_RESP_OK_NODATA as RESP_OK_NODATA, //
@@ -59,6 +63,17 @@ pub(crate) const EDID_RESPONSE_SIZE: usize = size_of::<uapi::virtio_gpu_resp_edi
 
 /// Size of the EDID buffer of `struct virtio_gpu_resp_edid`.
 const EDID_MAX: usize = EDID_RESPONSE_SIZE - offset_of!(uapi::virtio_gpu_resp_edid, edid);
+
+/// Size of `struct virtio_gpu_resp_capset_info`.
+pub(crate) const CAPSET_INFO_SIZE: usize = size_of::<uapi::virtio_gpu_resp_capset_info>();
+
+/// The highest capability set id, as the specification numbers them (1 to 63).
+pub(crate) const MAX_CAPSET_ID: u32 = 63;
+
+/// The largest capability set the driver fetches, in bytes. The host's are a few KiB (virgl's
+/// is under 2 KiB); a larger one is ignored, so that a host cannot make the driver allocate
+/// what it says.
+pub(crate) const MAX_CAPSET_SIZE: u32 = 64 * 1024;
 
 /// Size of a response that carries no data (`VIRTIO_GPU_RESP_OK_NODATA`).
 pub(crate) const NODATA_SIZE: usize = HDR_SIZE;
@@ -237,6 +252,23 @@ pub(crate) fn resource_detach_backing(resource: u32) -> Result<KVec<u8>> {
     Ok(e.finish())
 }
 
+/// Encodes `VIRTIO_GPU_CMD_GET_CAPSET_INFO`: what the capability set at `index` is.
+pub(crate) fn get_capset_info(index: u32) -> Result<KVec<u8>> {
+    type S = uapi::virtio_gpu_get_capset_info;
+    let mut e = Encoder::<S>::new(CMD_GET_CAPSET_INFO)?;
+    e.u32(offset_of!(S, capset_index), index);
+    Ok(e.finish())
+}
+
+/// Encodes `VIRTIO_GPU_CMD_GET_CAPSET`: version `version` of capability set `id`.
+pub(crate) fn get_capset(id: u32, version: u32) -> Result<KVec<u8>> {
+    type S = uapi::virtio_gpu_get_capset;
+    let mut e = Encoder::<S>::new(CMD_GET_CAPSET)?;
+    e.u32(offset_of!(S, capset_id), id);
+    e.u32(offset_of!(S, capset_version), version);
+    Ok(e.finish())
+}
+
 /// Encodes a cursor request (`struct virtio_gpu_update_cursor`) of type `cmd`.
 fn cursor(cmd: u32, pos: CursorPos, image: Option<(u32, u32, u32)>) -> Result<KVec<u8>> {
     type S = uapi::virtio_gpu_update_cursor;
@@ -392,6 +424,44 @@ pub(crate) fn decode_edid(resp: &[u8]) -> Result<&[u8]> {
     }
     let start = offset_of!(uapi::virtio_gpu_resp_edid, edid);
     validate_edid(&resp[start..start + size])
+}
+
+/// A capability set of the device (`struct virtio_gpu_resp_capset_info`): what a 3D context
+/// of that kind (virgl, Venus, ...) can do, in a layout of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CapsetInfo {
+    pub(crate) id: u32,
+    pub(crate) max_version: u32,
+    pub(crate) max_size: u32,
+}
+
+/// Decodes a `VIRTIO_GPU_RESP_OK_CAPSET_INFO` response. An id out of the specification's range
+/// or a size of 0 or above [`MAX_CAPSET_SIZE`] is [`EPROTO`].
+pub(crate) fn decode_capset_info(resp: &[u8]) -> Result<CapsetInfo> {
+    type S = uapi::virtio_gpu_resp_capset_info;
+    check_response(resp, RESP_OK_CAPSET_INFO, CAPSET_INFO_SIZE)?;
+    let info = CapsetInfo {
+        id: le32(resp, offset_of!(S, capset_id)),
+        max_version: le32(resp, offset_of!(S, capset_max_version)),
+        max_size: le32(resp, offset_of!(S, capset_max_size)),
+    };
+    if !(1..=MAX_CAPSET_ID).contains(&info.id) || !(1..=MAX_CAPSET_SIZE).contains(&info.max_size) {
+        return Err(EPROTO);
+    }
+    Ok(info)
+}
+
+/// The size of a `VIRTIO_GPU_RESP_OK_CAPSET` response to a capability set of `info`.
+pub(crate) fn capset_response_size(info: &CapsetInfo) -> usize {
+    // `max_size` is at most `MAX_CAPSET_SIZE` (`decode_capset_info`).
+    HDR_SIZE + info.max_size as usize
+}
+
+/// Decodes a `VIRTIO_GPU_RESP_OK_CAPSET` response, and returns the capabilities in it: what the
+/// device wrote after the header.
+pub(crate) fn decode_capset(resp: &[u8]) -> Result<&[u8]> {
+    check_response(resp, RESP_OK_CAPSET, HDR_SIZE)?;
+    Ok(&resp[HDR_SIZE..])
 }
 
 #[cfg(CONFIG_DRM_VIRTIO_GPU_RS_KUNIT_TEST)]
@@ -612,6 +682,60 @@ mod tests {
             let resp = response(kind, NODATA_SIZE)?;
             assert_eq!(check_nodata(&resp).err(), Some(errno));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn capset_encoding() -> Result {
+        let req = get_capset_info(3)?;
+        assert_eq!(
+            (req.len(), le32(&req, 0), le32(&req, 24)),
+            (32, CMD_GET_CAPSET_INFO, 3)
+        );
+        let req = get_capset(2, 1)?;
+        assert_eq!(req.len(), 32);
+        assert_eq!(
+            (le32(&req, 0), le32(&req, 24), le32(&req, 28)),
+            (CMD_GET_CAPSET, 2, 1)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn capset_info_decoding() -> Result {
+        let mut resp = response(RESP_OK_CAPSET_INFO, CAPSET_INFO_SIZE)?;
+        let set = |resp: &mut KVec<u8>, id: u32, version: u32, size: u32| {
+            resp[24..28].copy_from_slice(&id.to_le_bytes());
+            resp[28..32].copy_from_slice(&version.to_le_bytes());
+            resp[32..36].copy_from_slice(&size.to_le_bytes());
+        };
+        set(&mut resp, 2, 2, 1024);
+        let info = decode_capset_info(&resp)?;
+        assert_eq!(
+            info,
+            CapsetInfo {
+                id: 2,
+                max_version: 2,
+                max_size: 1024
+            }
+        );
+        assert_eq!(capset_response_size(&info), 24 + 1024);
+        // Ids 0 and 64 are not capability sets; nor is one of no size or too large.
+        for (id, size) in [(0, 1024), (64, 1024), (1, 0), (1, MAX_CAPSET_SIZE + 1)] {
+            set(&mut resp, id, 0, size);
+            assert_eq!(decode_capset_info(&resp).err(), Some(EPROTO));
+        }
+        assert_eq!(decode_capset_info(&resp[..35]).err(), Some(EPROTO));
+        Ok(())
+    }
+
+    #[test]
+    fn capset_decoding() -> Result {
+        let mut resp = response(RESP_OK_CAPSET, 24 + 4)?;
+        resp[24..28].copy_from_slice(&[1, 2, 3, 4]);
+        assert_eq!(decode_capset(&resp)?, &[1, 2, 3, 4]);
+        let err = response(RESP_ERR_INVALID_PARAMETER, 24)?;
+        assert_eq!(decode_capset(&err).err(), Some(EINVAL));
         Ok(())
     }
 

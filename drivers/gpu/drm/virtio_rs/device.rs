@@ -4,6 +4,7 @@
 //! the display layout the device reports.
 
 use crate::{
+    caps::Capsets,
     commands,
     kms,
     resource::ResourceIds, //
@@ -16,17 +17,14 @@ use kernel::{
     },
     devres::Devres,
     dma_fence::{
-        Fence,
         PendingFence,
-        Timeline, //
+        Timeline,
+        TimelineFence, //
     },
     drm,
     fmt,
     prelude::*,
-    sync::{
-        aref::ARef,
-        Arc, //
-    },
+    sync::Arc,
     time::Delta,
     uapi,
     virtio, //
@@ -98,6 +96,8 @@ pub(crate) struct Gpu {
     pub(crate) resource_ids: Arc<ResourceIds>,
     /// The scanouts, at most [`MAX_SCANOUTS`].
     pub(crate) scanouts: KVec<Scanout>,
+    /// The device's capability sets.
+    pub(crate) capsets: Arc<Capsets>,
     /// Whether the device offers EDIDs.
     pub(crate) has_edid: bool,
     /// Whether the device reads guest memory at its physical addresses, bypassing the DMA API
@@ -137,7 +137,7 @@ impl Queues {
         cmd: KVec<u8>,
         timeline: &Timeline,
         fence: PendingFence,
-    ) -> Result<ARef<Fence>> {
+    ) -> Result<TimelineFence> {
         let fenced = virtio::Fenced {
             timeline,
             fence,
@@ -264,6 +264,8 @@ impl VirtioGpuDriver {
             }
         }
 
+        let capsets = Capsets::query(vdev, &queues, CONTROL_QUEUE, num_capsets, COMMAND_TIMEOUT)?;
+
         let mut scanouts = KVec::with_capacity(num_scanouts as usize, GFP_KERNEL)?;
         for (i, mode) in modes.iter().take(num_scanouts as usize).enumerate() {
             let edid = edids.get_mut(i).and_then(Option::take);
@@ -274,6 +276,7 @@ impl VirtioGpuDriver {
             // As the C driver names its fences.
             timeline: Timeline::new(c"virtio_gpu", c"controlq"),
             resource_ids: ResourceIds::new()?,
+            capsets,
             scanouts,
             has_edid: vdev.has_feature(uapi::VIRTIO_GPU_F_EDID),
             dma_quirk: vdev.has_dma_quirk(),

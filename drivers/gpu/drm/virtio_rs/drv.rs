@@ -12,7 +12,8 @@ use crate::{
     },
     device::{
         Gpu,
-        VirtioGpuDriver, //
+        VirtioGpuDriver,
+        COMMAND_TIMEOUT, //
     },
     gem,
 };
@@ -62,19 +63,24 @@ impl drm::file::DriverFile for File {
 }
 
 /// The value of a `DRM_IOCTL_VIRTGPU_GETPARAM` parameter, for what this driver implements:
-/// no 3D, no blob resources, no host-visible memory, no resource sharing, no contexts. The
-/// capability set query fix is a property of the ioctl interface, so it is always there.
-/// A parameter this interface does not know is [`EINVAL`]; the blob alignment, which only
-/// exists with blob resources, is [`ENOENT`].
-fn param_value(param: u64) -> Result<i32> {
+/// no 3D submission yet, no blob resources, no host-visible memory, no resource sharing, no
+/// contexts; the device's capability sets, whose ids are `capset_ids`. The capability set query
+/// fix is a property of the ioctl interface, so it is always there. A parameter this interface
+/// does not know is [`EINVAL`]; the blob alignment, which only exists with blob resources, is
+/// [`ENOENT`].
+///
+/// 3D stays 0 on a device with virgl until the driver submits 3D commands: Mesa picks its
+/// virgl driver by it, and would fail where its software renderer works.
+fn param_value(param: u64, capset_ids: u64) -> Result<i32> {
     let value = match u32::try_from(param).map_err(|_| EINVAL)? {
         uapi::VIRTGPU_PARAM_CAPSET_QUERY_FIX => 1,
+        // As with the C driver, which copies an `int`: the ids up to 31.
+        uapi::VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs => capset_ids as u32 as i32,
         uapi::VIRTGPU_PARAM_3D_FEATURES
         | uapi::VIRTGPU_PARAM_RESOURCE_BLOB
         | uapi::VIRTGPU_PARAM_HOST_VISIBLE
         | uapi::VIRTGPU_PARAM_CROSS_DEVICE
         | uapi::VIRTGPU_PARAM_CONTEXT_INIT
-        | uapi::VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs
         | uapi::VIRTGPU_PARAM_EXPLICIT_DEBUG_NAME => 0,
         uapi::VIRTGPU_PARAM_BLOB_ALIGNMENT => return Err(ENOENT),
         _ => return Err(EINVAL),
@@ -145,16 +151,49 @@ impl File {
     /// `DRM_IOCTL_VIRTGPU_GETPARAM`: writes the parameter's value, as a C `int` like the C
     /// driver does, to the user address in `value`.
     fn get_param(
-        _dev: &drm::Device<VirtioGpuDriver, drm::Registered>,
+        dev: &drm::Device<VirtioGpuDriver, drm::Registered>,
         _reg: &(),
         args: &mut uapi::drm_virtgpu_getparam,
         _file: &drm::File<File>,
     ) -> Result<u32> {
-        let value = param_value(args.param)?;
+        let gpu: &Gpu = dev;
+        let value = param_value(args.param, gpu.capsets.id_mask())?;
         let addr = usize::try_from(args.value).map_err(|_| EFAULT)?;
         UserSlice::new(UserPtr::from_addr(addr), size_of::<i32>())
             .writer()
             .write(&value)?;
+        Ok(0)
+    }
+
+    /// `DRM_IOCTL_VIRTGPU_GET_CAPS`: copies version `cap_set_ver` of capability set
+    /// `cap_set_id` to `addr`, at most `size` bytes, as the C driver does: [`ENOSYS`] if the
+    /// device has no capability sets, [`EINVAL`] for a size of 0 or a set the device does not
+    /// have at that version, [`EBUSY`] if the host does not answer in time.
+    fn get_caps(
+        dev: &drm::Device<VirtioGpuDriver, drm::Registered>,
+        _reg: &(),
+        args: &mut uapi::drm_virtgpu_get_caps,
+        _file: &drm::File<File>,
+    ) -> Result<u32> {
+        let gpu: &Gpu = dev;
+        if gpu.capsets.is_empty() {
+            return Err(ENOSYS);
+        }
+        if args.size == 0 {
+            return Err(EINVAL);
+        }
+        let info = gpu
+            .capsets
+            .find(args.cap_set_id, args.cap_set_ver)
+            .ok_or(EINVAL)?;
+        let caps = gpu
+            .capsets
+            .get(&gpu.queues, &info, args.cap_set_ver, COMMAND_TIMEOUT)?;
+        let size = caps.len().min(usize::try_from(args.size)?);
+        let addr = usize::try_from(args.addr).map_err(|_| EFAULT)?;
+        UserSlice::new(UserPtr::from_addr(addr), size)
+            .writer()
+            .write_slice(&caps[..size])?;
         Ok(0)
     }
 
@@ -211,7 +250,13 @@ impl File {
     /// The copy is fenced, and its fence added to the object's reservation object, so that
     /// `DRM_IOCTL_VIRTGPU_WAIT`, and whoever shares the object, can wait until the host has
     /// read the pages. The C driver does this with 3D only; without, its transfers are not
-    /// fenced and a wait returns at once, while the host may still be reading.
+    /// fenced and a wait returns at once, while the host may still be reading. What userspace
+    /// can tell: the ioctl can now fail with [`EINTR`] (a signal while it waits for the
+    /// object's lock; libdrm tries again) or [`ENOMEM`]; it holds the object's lock while it
+    /// waits for room in the queue, as C does with 3D; a WAIT on the object may now sleep until
+    /// the host is done; and a display update of a framebuffer on the object waits for the
+    /// copy (the core's implicit fencing in `prepare_fb`), which on a hung host is for ever, as
+    /// with C's 3D transfers.
     fn transfer_to_host(
         dev: &drm::Device<VirtioGpuDriver, drm::Registered>,
         _reg: &(),
@@ -230,13 +275,15 @@ impl File {
         let cmd = commands::transfer_to_host_2d(bo.resource_id(), rect, args.offset.into())?;
         // All that can fail, before the copy is queued.
         let fence = PendingFence::new(GFP_KERNEL)?;
-        let mut resv = bo.resv().lock()?;
-        let slot = resv.reserve()?;
         gem::sync_for_host(gpu, &bo);
-        let fence = gpu.queues.send_fenced(cmd, &gpu.timeline, fence)?;
-        // As the C driver fences its 3D transfers: as a writer, whom every later user waits for.
-        slot.add(&fence, Usage::Write)?;
-        Ok(0)
+        bo.resv().with_lock(|resv| {
+            let slot = resv.reserve()?;
+            let fence = gpu.queues.send_fenced(cmd, &gpu.timeline, fence)?;
+            // As the C driver fences its 3D transfers: as a writer, whom every later user of the
+            // object waits for.
+            slot.add(&fence, Usage::Write);
+            Ok(0)
+        })
     }
 
     /// `DRM_IOCTL_VIRTGPU_TRANSFER_FROM_HOST`: only a 3D device copies from a resource to the
@@ -310,6 +357,7 @@ impl drm::Driver for VirtioGpuDriver {
         (VIRTGPU_TRANSFER_TO_HOST, drm_virtgpu_3d_transfer_to_host, ioctl::RENDER_ALLOW,
             File::transfer_to_host),
         (VIRTGPU_WAIT, drm_virtgpu_3d_wait, ioctl::RENDER_ALLOW, File::wait),
+        (VIRTGPU_GET_CAPS, drm_virtgpu_get_caps, ioctl::RENDER_ALLOW, File::get_caps),
     }
 }
 
@@ -320,16 +368,18 @@ mod tests {
 
     #[test]
     fn getparam_values() {
+        let value = |param: u32| param_value(param.into(), 0);
+        assert_eq!(value(uapi::VIRTGPU_PARAM_CAPSET_QUERY_FIX), Ok(1));
+        assert_eq!(value(uapi::VIRTGPU_PARAM_3D_FEATURES), Ok(0));
+        assert_eq!(value(uapi::VIRTGPU_PARAM_RESOURCE_BLOB), Ok(0));
+        assert_eq!(value(uapi::VIRTGPU_PARAM_CONTEXT_INIT), Ok(0));
+        assert_eq!(value(uapi::VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs), Ok(0));
+        assert_eq!(value(uapi::VIRTGPU_PARAM_BLOB_ALIGNMENT), Err(ENOENT));
+        // Capability sets 1, 2 and 4 (virgl, virgl2, Venus), and one past what an `int` holds.
+        let ids = (1 << 1) | (1 << 2) | (1 << 4) | (1 << 40);
         assert_eq!(
-            param_value(uapi::VIRTGPU_PARAM_CAPSET_QUERY_FIX.into()),
-            Ok(1)
-        );
-        assert_eq!(param_value(uapi::VIRTGPU_PARAM_3D_FEATURES.into()), Ok(0));
-        assert_eq!(param_value(uapi::VIRTGPU_PARAM_RESOURCE_BLOB.into()), Ok(0));
-        assert_eq!(param_value(uapi::VIRTGPU_PARAM_CONTEXT_INIT.into()), Ok(0));
-        assert_eq!(
-            param_value(uapi::VIRTGPU_PARAM_BLOB_ALIGNMENT.into()),
-            Err(ENOENT)
+            param_value(uapi::VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs.into(), ids),
+            Ok(0b10110)
         );
     }
 
@@ -448,9 +498,9 @@ mod tests {
 
     #[test]
     fn getparam_rejects_unknown_parameters() {
-        assert_eq!(param_value(0), Err(EINVAL));
-        assert_eq!(param_value(10), Err(EINVAL));
-        assert_eq!(param_value(1 << 32), Err(EINVAL));
-        assert_eq!(param_value(u64::MAX), Err(EINVAL));
+        assert_eq!(param_value(0, 0), Err(EINVAL));
+        assert_eq!(param_value(10, 0), Err(EINVAL));
+        assert_eq!(param_value(1 << 32, 0), Err(EINVAL));
+        assert_eq!(param_value(u64::MAX, 0), Err(EINVAL));
     }
 }

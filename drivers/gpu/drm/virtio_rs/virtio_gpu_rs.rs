@@ -9,6 +9,7 @@
 
 #[cfg(CONFIG_DRM_VIRTIO_GPU_RS_BENCH)]
 mod bench;
+mod caps;
 mod commands;
 #[cfg(any(CONFIG_DRM_VIRTIO_GPU_RS_BENCH, CONFIG_DRM_VIRTIO_GPU_RS_FAULTS))]
 mod debugfs;
