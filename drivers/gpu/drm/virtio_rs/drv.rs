@@ -336,6 +336,8 @@ impl drm::Driver for VirtioGpuDriver {
     const FEAT_MODESET: bool = true;
     /// The host draws the cursor, and needs to know its hot spot.
     const FEAT_CURSOR_HOTSPOT: bool = true;
+    /// As the C driver, on every device: the DRM core serves them.
+    const FEAT_SYNCOBJ: bool = true;
 
     fn dumb_create(
         dev: &drm::Device<Self, drm::Registered>,
