@@ -192,8 +192,8 @@ impl FenceSlot<'_, '_> {
     /// It takes the place of a fence of its context that the object has, if it is as late on
     /// that context and that fence's usage is at least `usage`, or of a fence that completed;
     /// else it takes the slot. Only the fences of a [`Timeline`](crate::dma_fence::Timeline)
-    /// are taken: the core refuses containers of fences (arrays, chains), which these never
-    /// are, so adding cannot fail.
+    /// are taken: the core warns about containers of fences (arrays, chains), which these
+    /// never are, so adding cannot fail.
     pub fn add(self, fence: &TimelineFence, usage: Usage) {
         // SAFETY: The object is locked and has room for one more fence (type invariants); the
         // fence is initialized and not a container (type invariants of `TimelineFence`), and

@@ -70,10 +70,10 @@ pub(crate) const CAPSET_INFO_SIZE: usize = size_of::<uapi::virtio_gpu_resp_capse
 /// The highest capability set id, as the specification numbers them (1 to 63).
 pub(crate) const MAX_CAPSET_ID: u32 = 63;
 
-/// The largest capability set the driver fetches, in bytes. The host's are a few KiB (virgl's
-/// is under 2 KiB); a larger one is ignored, so that a host cannot make the driver allocate
-/// what it says.
-pub(crate) const MAX_CAPSET_SIZE: u32 = 64 * 1024;
+/// The largest capability set the driver fetches, in bytes: a response of 64 KiB with its
+/// header. The host's are a few KiB (virgl's is under 2 KiB); a larger one is left out, so
+/// that a host cannot make the driver allocate what it says.
+pub(crate) const MAX_CAPSET_SIZE: u32 = 64 * 1024 - HDR_SIZE as u32;
 
 /// Size of a response that carries no data (`VIRTIO_GPU_RESP_OK_NODATA`).
 pub(crate) const NODATA_SIZE: usize = HDR_SIZE;
@@ -435,8 +435,16 @@ pub(crate) struct CapsetInfo {
     pub(crate) max_size: u32,
 }
 
+impl CapsetInfo {
+    /// Whether the driver fetches the set: its size is neither 0 nor above
+    /// [`MAX_CAPSET_SIZE`].
+    pub(crate) fn fits(&self) -> bool {
+        (1..=MAX_CAPSET_SIZE).contains(&self.max_size)
+    }
+}
+
 /// Decodes a `VIRTIO_GPU_RESP_OK_CAPSET_INFO` response. An id out of the specification's range
-/// or a size of 0 or above [`MAX_CAPSET_SIZE`] is [`EPROTO`].
+/// is [`EPROTO`].
 pub(crate) fn decode_capset_info(resp: &[u8]) -> Result<CapsetInfo> {
     type S = uapi::virtio_gpu_resp_capset_info;
     check_response(resp, RESP_OK_CAPSET_INFO, CAPSET_INFO_SIZE)?;
@@ -445,16 +453,19 @@ pub(crate) fn decode_capset_info(resp: &[u8]) -> Result<CapsetInfo> {
         max_version: le32(resp, offset_of!(S, capset_max_version)),
         max_size: le32(resp, offset_of!(S, capset_max_size)),
     };
-    if !(1..=MAX_CAPSET_ID).contains(&info.id) || !(1..=MAX_CAPSET_SIZE).contains(&info.max_size) {
+    if !(1..=MAX_CAPSET_ID).contains(&info.id) {
         return Err(EPROTO);
     }
     Ok(info)
 }
 
-/// The size of a `VIRTIO_GPU_RESP_OK_CAPSET` response to a capability set of `info`.
-pub(crate) fn capset_response_size(info: &CapsetInfo) -> usize {
-    // `max_size` is at most `MAX_CAPSET_SIZE` (`decode_capset_info`).
-    HDR_SIZE + info.max_size as usize
+/// The size of a `VIRTIO_GPU_RESP_OK_CAPSET` response to a capability set of `info`, if the
+/// driver fetches it ([`CapsetInfo::fits`]); [`EINVAL`] if not.
+pub(crate) fn capset_response_size(info: &CapsetInfo) -> Result<usize> {
+    if !info.fits() {
+        return Err(EINVAL);
+    }
+    Ok(HDR_SIZE + usize::try_from(info.max_size)?)
 }
 
 /// Decodes a `VIRTIO_GPU_RESP_OK_CAPSET` response, and returns the capabilities in it: what the
@@ -719,12 +730,24 @@ mod tests {
                 max_size: 1024
             }
         );
-        assert_eq!(capset_response_size(&info), 24 + 1024);
-        // Ids 0 and 64 are not capability sets; nor is one of no size or too large.
-        for (id, size) in [(0, 1024), (64, 1024), (1, 0), (1, MAX_CAPSET_SIZE + 1)] {
-            set(&mut resp, id, 0, size);
+        assert_eq!(capset_response_size(&info), Ok(24 + 1024));
+        // Ids 0 and 64 are not capability sets.
+        for id in [0, 64] {
+            set(&mut resp, id, 0, 1024);
             assert_eq!(decode_capset_info(&resp).err(), Some(EPROTO));
         }
+        // One of no size, or too large, is one, but not fetched.
+        for size in [0, MAX_CAPSET_SIZE + 1] {
+            set(&mut resp, 1, 0, size);
+            let info = decode_capset_info(&resp)?;
+            assert!(!info.fits());
+            assert_eq!(capset_response_size(&info), Err(EINVAL));
+        }
+        set(&mut resp, 1, 0, MAX_CAPSET_SIZE);
+        assert_eq!(
+            capset_response_size(&decode_capset_info(&resp)?),
+            Ok(64 * 1024)
+        );
         assert_eq!(decode_capset_info(&resp[..35]).err(), Some(EPROTO));
         Ok(())
     }

@@ -176,6 +176,12 @@ impl Queues {
     pub(crate) fn submit(&self, request: &Arc<virtio::Request>) -> Result {
         self.submit_to(CONTROL_QUEUE, request)
     }
+
+    /// Submits `request` on the control queue without waiting, not even for room:
+    /// [`ENOSPC`] if the queue is full.
+    pub(crate) fn try_submit(&self, request: &Arc<virtio::Request>) -> Result {
+        self.0.submit(CONTROL_QUEUE, request)
+    }
 }
 
 /// Index of the control queue.

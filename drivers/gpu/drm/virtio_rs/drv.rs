@@ -74,7 +74,8 @@ impl drm::file::DriverFile for File {
 fn param_value(param: u64, capset_ids: u64) -> Result<i32> {
     let value = match u32::try_from(param).map_err(|_| EINVAL)? {
         uapi::VIRTGPU_PARAM_CAPSET_QUERY_FIX => 1,
-        // As with the C driver, which copies an `int`: the ids up to 31.
+        // The C driver copies an `int`: the ids up to 31 (of an id from 32 to 63, C's `1 << id`
+        // sets bit `id & 31` on x86; here it is left out).
         uapi::VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs => capset_ids as u32 as i32,
         uapi::VIRTGPU_PARAM_3D_FEATURES
         | uapi::VIRTGPU_PARAM_RESOURCE_BLOB
@@ -168,7 +169,9 @@ impl File {
     /// `DRM_IOCTL_VIRTGPU_GET_CAPS`: copies version `cap_set_ver` of capability set
     /// `cap_set_id` to `addr`, at most `size` bytes, as the C driver does: [`ENOSYS`] if the
     /// device has no capability sets, [`EINVAL`] for a size of 0 or a set the device does not
-    /// have at that version, [`EBUSY`] if the host does not answer in time.
+    /// have at that version, [`EBUSY`] if the host does not answer in time (the next call
+    /// waits for the same answer). Unlike C, a host's error answer is an errno, not a set of
+    /// zeros, and at most 64 versions are kept ([`ENOMEM`] past them).
     fn get_caps(
         dev: &drm::Device<VirtioGpuDriver, drm::Registered>,
         _reg: &(),
@@ -338,6 +341,7 @@ impl drm::Driver for VirtioGpuDriver {
     const FEAT_CURSOR_HOTSPOT: bool = true;
     /// As the C driver, on every device: the DRM core serves them.
     const FEAT_SYNCOBJ: bool = true;
+    const FEAT_SYNCOBJ_TIMELINE: bool = true;
 
     fn dumb_create(
         dev: &drm::Device<Self, drm::Registered>,
