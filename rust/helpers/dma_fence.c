@@ -21,8 +21,3 @@ __rust_helper void rust_helper_dma_fence_set_error(struct dma_fence *fence, int 
 {
 	dma_fence_set_error(fence, error);
 }
-
-__rust_helper bool rust_helper_dma_fence_is_container(struct dma_fence *fence)
-{
-	return dma_fence_is_container(fence);
-}

@@ -145,13 +145,6 @@ impl Fence {
         unsafe { bindings::dma_fence_is_signaled(self.as_raw()) }
     }
 
-    /// Whether the fence is a container of other fences (an array or a chain).
-    pub fn is_container(&self) -> bool {
-        // SAFETY: The fence is initialized and has a reference (type invariants); its ops
-        // pointer is only compared with the containers' ops, which needs no RCU section.
-        unsafe { bindings::dma_fence_is_container(self.as_raw()) }
-    }
-
     /// How the fence completed: `None` while it has not, `Some(Ok(()))` if it completed
     /// without an error, `Some(Err(e))` if with error `e`.
     pub fn status(&self) -> Option<Result> {
