@@ -382,18 +382,6 @@ impl<const N: usize> Virtqueues<'_, N> {
         self.shared.submit_wait(index, request, timeout)
     }
 
-    /// Submits `request` on queue `index` with a fence, as [`QueueHandle::submit_fenced`] does.
-    #[cfg(CONFIG_DMA_SHARED_BUFFER)]
-    pub fn submit_fenced(
-        &self,
-        index: usize,
-        request: &Arc<Request>,
-        fence: Fenced<'_>,
-        timeout: Delta,
-    ) -> Result<TimelineFence> {
-        self.shared.submit_fenced(index, request, fence, timeout)
-    }
-
     /// Returns a handle that submits to these queues for as long as they exist.
     pub fn handle(&self) -> QueueHandle<N> {
         QueueHandle {
